@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run the NFS subdir provisioner (see provisioner/main.go) as a local process against the
+# cluster of cluster.sh. It creates one directory per volume under /persistentvolumes and
+# a PersistentVolume pointing at NFS_SERVER:NFS_PATH/<directory>; it mounts nothing.
+#
+#   provisioner.sh start|stop
+#   env: NFS_SERVER (127.0.0.1), NFS_PATH (/data/nfs),
+#        PROVISIONER_NAME (k8s-sigs.io/nfs-subdir-external-provisioner), CLUSTER_DIR
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLUSTER_DIR=$(realpath -m "${CLUSTER_DIR:-$here/../../.cluster}")
+NFS_SERVER=${NFS_SERVER:-127.0.0.1}
+NFS_PATH=${NFS_PATH:-/data/nfs}
+PROVISIONER_NAME=${PROVISIONER_NAME:-k8s-sigs.io/nfs-subdir-external-provisioner}
+VOLUMES_DIR=/persistentvolumes # hard-coded in the provisioner, as upstream
+
+pidfile=$CLUSTER_DIR/run/provisioner.pid
+logfile=$CLUSTER_DIR/logs/provisioner.log
+
+log() { echo "provisioner: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# running: print the pid if our provisioner runs (its environment names CLUSTER_DIR).
+running() {
+	local p
+	p=$(cat "$pidfile" 2>/dev/null) || return 1
+	tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF -- "KUBECONFIG=$CLUSTER_DIR/kubeconfig" || return 1
+	echo "$p"
+}
+
+start() {
+	local p bin
+	if p=$(running); then
+		log "already running (pid $p)"
+		return
+	fi
+	"$here/cluster.sh" status >/dev/null 2>&1 || die "the cluster in $CLUSTER_DIR is not healthy: run tests/cluster/cluster.sh start"
+	bin=$("$here/build.sh")
+	mkdir -p "$VOLUMES_DIR"
+	KUBECONFIG=$CLUSTER_DIR/kubeconfig NFS_SERVER=$NFS_SERVER NFS_PATH=$NFS_PATH \
+		PROVISIONER_NAME=$PROVISIONER_NAME ENABLE_LEADER_ELECTION=false \
+		setsid "$bin/nfs-provisioner" >"$logfile" 2>&1 </dev/null &
+	echo $! >"$pidfile"
+	sleep 1
+	p=$(running) || { tail -n 20 "$logfile" >&2; die "exited at start (log: $logfile)"; }
+	log "running (pid $p) as $PROVISIONER_NAME for $NFS_SERVER:$NFS_PATH, volumes in $VOLUMES_DIR, log $logfile"
+}
+
+stop() {
+	local p t
+	if p=$(running); then
+		kill -TERM "$p"
+		for ((t = 0; t < 100; t++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+		log "stopped (pid $p)"
+	fi
+	rm -f "$pidfile"
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+*)
+	echo "usage: $0 start|stop" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# End-to-end proof of the local cluster: start it, provision NFS-subdir volumes for a
+# 2-replica StatefulSet, check ordered readiness and the headless Service, stop, and
+# check nothing is left running or listening.  Usage: tests/cluster/smoke.sh
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLUSTER_DIR=$(realpath -m "${CLUSTER_DIR:-$here/../../.cluster}")
+export CLUSTER_DIR
+export NFS_SERVER=${NFS_SERVER:-127.0.0.1} NFS_PATH=${NFS_PATH:-/data/nfs}
+KUBECTL=${KUBECTL:-kubectl}
+command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+ns=smoke
+passed=0 failed=0
+
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+		passed=$((passed + 1))
+	else
+		echo "FAILED: $what"
+		failed=$((failed + 1))
+	fi
+}
+kc() { "$KUBECTL" "$@"; }
+jp() { kc -n "$ns" get "$1" -o "jsonpath=$2"; }
+# eventually TIMEOUT COMMAND...: poll until COMMAND succeeds.
+eventually() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.5
+	done
+}
+
+cleanup() {
+	"$here/provisioner.sh" stop || true
+	"$here/cluster.sh" stop || true
+}
+trap cleanup EXIT
+
+t0=$SECONDS
+eval "$("$here/cluster.sh" start)"
+echo "cluster start took $((SECONDS - t0))s"
+kc get nodes -o wide
+kc get ns
+want=$(cd "$here/tools" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+check "apiserver reports gitVersion $want" grep -q "\"gitVersion\": \"$want\"" <(kc get --raw /version)
+"$here/provisioner.sh" start
+
+kc apply -f - <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: nfs-client}
+provisioner: k8s-sigs.io/nfs-subdir-external-provisioner
+parameters: {archiveOnDelete: "false"}
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ns}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis-headless, namespace: $ns}
+spec:
+  clusterIP: None
+  selector: {app: redis-sts}
+  ports: [{name: redis, port: 6379}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis-sts, namespace: $ns}
+spec:
+  serviceName: redis-headless
+  replicas: 2
+  podManagementPolicy: OrderedReady
+  selector: {matchLabels: {app: redis-sts}}
+  template:
+    metadata: {labels: {app: redis-sts}}
+    spec:
+      containers:
+      - name: redis
+        image: redis:7
+        ports: [{name: redis, containerPort: 6379}]
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      storageClassName: nfs-client
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+EOF
+
+all_ready() { [[ $(jp statefulset/redis-sts '{.status.readyReplicas}') == 2 ]]; }
+check "StatefulSet has 2 ready replicas within 60s" eventually 60 all_ready
+kc -n "$ns" get pvc,pods -o wide
+kc get pv
+
+for i in 0 1; do
+	check "PVC data-redis-sts-$i is Bound" test "$(jp "pvc/data-redis-sts-$i" '{.status.phase}')" = Bound
+	pv=$(jp "pvc/data-redis-sts-$i" '{.spec.volumeName}')
+	dir=$ns-data-redis-sts-$i-$pv
+	check "directory /persistentvolumes/$dir exists" test -d "/persistentvolumes/$dir"
+	check "PV $pv points at $NFS_SERVER:$NFS_PATH/$dir" \
+		test "$(kc get pv "$pv" -o 'jsonpath={.spec.nfs.server}:{.spec.nfs.path}')" = "$NFS_SERVER:$NFS_PATH/$dir"
+done
+
+ready0=$(jp pod/redis-sts-0 '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')
+created0=$(jp pod/redis-sts-0 '{.metadata.creationTimestamp}')
+created1=$(jp pod/redis-sts-1 '{.metadata.creationTimestamp}')
+echo "redis-sts-0 created $created0, Ready $ready0; redis-sts-1 created $created1"
+check "redis-sts-0 became Ready after the pod-ready delay" test "$(date -d "$ready0" +%s)" -gt "$(date -d "$created0" +%s)"
+check "redis-sts-1 was created only after redis-sts-0 was Ready" test "$(date -d "$created1" +%s)" -ge "$(date -d "$ready0" +%s)"
+
+hostnames() { [[ $(kc -n "$ns" get endpointslices -l kubernetes.io/service-name=redis-headless \
+	-o 'jsonpath={range .items[*].endpoints[*]}{.hostname}{" "}{.conditions.ready}{"\n"}{end}' | sort | tr '\n' ,) == "redis-sts-0 true,redis-sts-1 true," ]]; }
+check "EndpointSlice of redis-headless lists ready hostnames redis-sts-0 and redis-sts-1" eventually 30 hostnames
+check "Endpoints of redis-headless list hostnames redis-sts-0 and redis-sts-1" test \
+	"$(jp endpoints/redis-headless '{.subsets[*].addresses[*].hostname}' | tr ' ' '\n' | sort | tr '\n' ' ')" = "redis-sts-0 redis-sts-1 "
+
+# Deleting the claims must remove their directories (archiveOnDelete: "false").
+kc -n "$ns" delete statefulset redis-sts --wait=true >/dev/null
+kc -n "$ns" delete pvc --all --wait=true >/dev/null
+no_dirs() { ! compgen -G "/persistentvolumes/$ns-data-redis-sts-*" >/dev/null; }
+check "deleting the PVCs removed their directories" eventually 30 no_dirs
+kc delete namespace "$ns" --wait=false >/dev/null
+
+bin=$("$here/build.sh" 2>/dev/null)
+# Other clusters may run the same binaries: ours are those that name CLUSTER_DIR.
+leftovers() {
+	local d
+	for d in /proc/[0-9]*; do
+		[[ $(readlink "$d/exe" 2>/dev/null) == "$bin"/* ]] || continue
+		cat "$d/cmdline" "$d/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -- "$CLUSTER_DIR" && echo "${d#/proc/}"
+	done
+	return 0
+}
+check "the 6 processes of the cluster are found before stop" test "$(leftovers | wc -l)" -eq 6
+
+t0=$SECONDS
+"$here/cluster.sh" stop
+echo "cluster stop took $((SECONDS - t0))s"
+trap - EXIT
+check "no process of the cluster is left" test -z "$(leftovers)"
+ports="${APISERVER_PORT:-6443}|${ETCD_PORT:-12379}|${ETCD_PEER_PORT:-12380}|${CONTROLLER_MANAGER_PORT:-10257}|${SCHEDULER_PORT:-10259}"
+listening() { ss -Hltn | awk '{print $4}' | grep -E "^127\.0\.0\.1:($ports)\$" || true; }
+check "no cluster port is left listening" test -z "$(listening)"
+check "CLUSTER_DIR was removed" test ! -e "$CLUSTER_DIR"
+
+echo "smoke: $passed passed, $failed failed"
+((failed == 0))
