@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A loopback TCP listener that records every connection attempt and answers nothing.
 
 tests_invalid_input.yml points the Kubernetes client at it: invalid input must fail before
