@@ -419,8 +419,8 @@ class ReadyTracker:
 
     A violation is recorded when pod k becomes Ready (the first time for that
     incarnation: a later readiness flap is not an ordering question) while an
-    *older* pod j < k (created no later than pod k) is not Ready. Younger predecessors are
-    excused: they were re-created after pod k (a rolling update of a lower
+    *older* pod j < k (created before pod k) is not Ready. Younger predecessors (and those
+    created in the same second) are excused: they were re-created after pod k (a rolling update of a lower
     ordinal, or a pod someone deleted), so the controller could not have waited
     for them. Missing predecessors are excused for the same reason.
 
@@ -492,8 +492,11 @@ class ReadyTracker:
             other_ordinal = pod_ordinal(self.sts_name, name_of(other))
             if other_ordinal is None or other_ordinal >= ordinal:
                 continue
-            if time_key(dig(other, "metadata", "creationTimestamp")) > created:
-                continue  # re-created after this pod: excused
+            if time_key(dig(other, "metadata", "creationTimestamp")) >= created:
+                # Re-created after this pod: excused. A tie too: timestamps have one-second
+                # resolution, and a predecessor deleted and re-created in the second this pod was
+                # created is far likelier than a controller that broke OrderedReady.
+                continue
             result.append((other_ordinal, other))
         return sorted(result, key=lambda item: item[0])
 

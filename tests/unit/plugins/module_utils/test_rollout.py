@@ -236,6 +236,17 @@ def test_tracker_excuses_recreated_predecessor():
     assert tracker.order == ["redis-1", "redis-0"]
 
 
+def test_tracker_excuses_predecessor_recreated_in_the_same_second():
+    # redis-0 deleted the moment it was Ready and re-created in the second redis-1 was created:
+    # redis-1 becoming Ready first is not an ordering violation
+    tracker = ReadyTracker("redis")
+    p0, p1 = make_pod(0, created=5), make_pod(1, created=5)
+    tracker.reset([p0, p1])
+    r1 = make_pod(1, ready=True, created=5, ready_time=7)
+    tracker.update("MODIFIED", r1, [p0, r1])
+    assert tracker.violations == []
+
+
 def test_tracker_observed_transitions():
     tracker = ReadyTracker("redis")
     p0, p1 = make_pod(0, created=0), make_pod(1, created=1)
