@@ -59,7 +59,8 @@ wait_for() {
 	local what=$1 name=$2 deadline=$((SECONDS + START_TIMEOUT))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		if ! pid "$name" >/dev/null; then
+		# Right after the fork the child still shows the shell's command line: look twice.
+		if ! pid "$name" >/dev/null && ! { sleep 1 && pid "$name" >/dev/null; }; then
 			tail -n 20 "$logs/$name.log" >&2 || true
 			die "$name exited while waiting for $what (log: $logs/$name.log; clean up: $0 stop)"
 		fi
