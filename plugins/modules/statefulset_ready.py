@@ -108,11 +108,11 @@ EXAMPLES = r"""
     name: redis
     namespace: redis
     timeout: 600
-  register: redis_ready
+  register: sts_ready
 
 - name: Show the order in which the pods became Ready
   ansible.builtin.debug:
-    msg: "{{ redis_ready.ready_order }} in {{ redis_ready.elapsed }} s with {{ redis_ready.api_requests }} API requests"
+    msg: "{{ sts_ready.ready_order }} in {{ sts_ready.elapsed }} s with {{ sts_ready.api_requests }} API requests"
 
 - name: Use an explicit kubeconfig and context
   stateful.nfs_redis.statefulset_ready:
@@ -132,7 +132,7 @@ EXAMPLES = r"""
 - name: Fail when pods became Ready out of order
   ansible.builtin.assert:
     that:
-      - redis_ready.order_violations | length == 0
+      - sts_ready.order_violations | length == 0
 """
 
 RETURN = r"""
