@@ -106,7 +106,12 @@ EOF
 }
 
 make_pki() {
-	[[ -f $pki/ca.crt ]] && return
+	if [[ -f $pki/ca.crt ]]; then
+		# State kept from before the apiserver had a kubelet client certificate.
+		[[ -f $pki/apiserver-kubelet-client.crt ]] ||
+			cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
+		return
+	fi
 	log "creating PKI in $pki"
 	mkdir -p "$pki"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
@@ -115,6 +120,8 @@ make_pki() {
 	cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth
 subjectAltName=IP:127.0.0.1,IP:$SERVICE_FIRST_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 	cert admin "/O=system:masters/CN=kubernetes-admin" "extendedKeyUsage=clientAuth"
+	# The apiserver's identity towards kubelets (exec, logs); only real kubelets ask for it.
+	cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
 	cert controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
 	cert scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$pki/sa.key"
@@ -237,6 +244,8 @@ cmd_start() {
 		--service-cluster-ip-range="$SERVICE_CIDR" \
 		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+		--kubelet-preferred-address-types=InternalIP,Hostname \
+		--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
 		--profiling=false
 	wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
 
@@ -259,7 +268,8 @@ cmd_start() {
 	launch kwok "$bin/kwok" --kubeconfig="$kubeconfig" --config="$CLUSTER_DIR/kwok-stages.yaml" \
 		--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --node-ip=127.0.0.1
 
-	fake_nodes | kc apply -f - >/dev/null
+	# KWOK_NODES=0: a cluster for real kubelets only (tests/cluster/real-pods.sh).
+	((KWOK_NODES == 0)) || fake_nodes | kc apply -f - >/dev/null
 	wait_for "kube-controller-manager /healthz" kube-controller-manager secure_healthz "$CONTROLLER_MANAGER_PORT"
 	wait_for "kube-scheduler /healthz" kube-scheduler secure_healthz "$SCHEDULER_PORT"
 	wait_for "$KWOK_NODES Ready kwok nodes" kwok nodes_ready

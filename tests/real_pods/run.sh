@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# The real_pods stage: site.yml and playbooks/verify.yml (exec checks on) against a node whose
+# pods really run (tests/cluster/real-pods.sh: kubelet, containerd, CoreDNS in a private
+# network + mount namespace), with NFS volumes served by nfs-ganesha in the podman container
+# rp-nfs-server and mounted by the node's FUSE NFSv3 client. Then: the order in which kubelet
+# made the pods Ready, 100 MB through a pod's NFS volume (read back by another NFS client and
+# on the server's disk), a Redis with a password from a Secret, and root_squash against the
+# redis image's chown. Always stops everything and checks nothing is left.
+#
+#   tests/real_pods/run.sh        env: RP_DIR (default <repo>/.real-pods), KEEP_STATE=1
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+rp=$repo/tests/cluster/real-pods.sh
+export RP_DIR=${RP_DIR:-$repo/.real-pods}
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$repo/tests/podman/containers.conf}
+export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$repo/ansible.cfg} ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+# A timestamp and duration for every task in the log.
+export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
+server="rp-nfs-server"
+ns=default sts=redis-sts
+passed=0 failed=0
+started=$SECONDS
+
+say() { printf '[real_pods %4ds] %s\n' "$((SECONDS - started))" "$*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then
+		say "ok: $what"
+		passed=$((passed + 1))
+	else
+		say "FAILED: $what"
+		failed=$((failed + 1))
+	fi
+}
+kc() { "$rp" exec kubectl "$@"; }
+ap() { "$rp" exec-net ansible-playbook -i "$here/inventory.yml" "$@"; }
+jp() { # jp NAMESPACE|- OBJECT JSONPATH
+	if [[ $1 == - ]]; then kc get "$2" -o "jsonpath=$3"; else kc -n "$1" get "$2" -o "jsonpath=$3"; fi
+}
+eventually() { # eventually TIMEOUT COMMAND...
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < deadline)) || return 1
+		sleep 1
+	done
+}
+epoch() { [[ -n $1 ]] && date -d "$1" +%s; }
+
+# --- peak memory: RSS of every process in the node's network namespace (control plane,
+# kubelet, containerd and shims, CoreDNS, provisioner, FUSE daemons, Ansible, the NFS server
+# container) plus the pods' processes (own namespaces, kubepods cgroups), sampled every 2 s.
+sampler_pid=
+sample_memory() {
+	local netns=$1 out=$2 peak=0 total d f p
+	while :; do
+		total=0
+		for d in /proc/[0-9]*; do
+			[[ $(readlink "$d/ns/net" 2>/dev/null) == "$netns" ]] || continue
+			f=$(awk '/^VmRSS:/ {print $2}' "$d/status" 2>/dev/null) && total=$((total + ${f:-0}))
+		done
+		if [[ -d /sys/fs/cgroup/memory/kubepods ]]; then
+			while IFS= read -r p; do
+				[[ $(readlink "/proc/$p/ns/net" 2>/dev/null) == "$netns" ]] && continue
+				f=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) && total=$((total + ${f:-0}))
+			done < <(find /sys/fs/cgroup/memory/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null)
+		fi
+		((total > peak)) && peak=$total && echo "$peak" >"$out"
+		sleep 2
+	done
+}
+
+sysctls_before=$(cat /proc/sys/vm/overcommit_memory /proc/sys/kernel/panic /proc/sys/kernel/panic_on_oops)
+cleanup() {
+	local rc=$?
+	[[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
+	if [[ ${KEEP_STATE:-0} != 1 ]]; then
+		"$rp" stop || true
+		podman rm -f -t 5 "$server" >/dev/null 2>&1 || true
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# --- the node and the NFS server ----------------------------------------------------------
+podman rm -f -t 5 "$server" >/dev/null 2>&1 || true
+eval "$("$rp" start)"
+say "node up: $(kc get node rp-node --no-headers -o wide | tr -s ' ')"
+mem_file=$RP_DIR/peak-rss-kb
+sample_memory "$(readlink "/proc/$RP_ANCHOR/ns/net")" "$mem_file" &
+sampler_pid=$!
+# The NFS server container joins the node's network namespace: it serves on 10.244.0.1.
+podman run -d --name "$server" --hostname "$server" --network "ns:/proc/$RP_ANCHOR/ns/net" \
+	--cap-add DAC_READ_SEARCH -v "$RP_DIR/export:/data/nfs" -v "$RP_DIR/export-squash:/data/nfs-squash" \
+	--systemd=always "$RP_NFS_SERVER_IMAGE" /sbin/init >/dev/null
+say "NFS server container $server started ($RP_NFS_SERVER_IMAGE)"
+
+# --- 1. site.yml ----------------------------------------------------------------------------
+say "converging site.yml"
+check "ansible-playbook site.yml" ap "$repo/site.yml"
+kc get nodes,pods,pvc -o wide -A
+kc get pv
+
+# --- 2. ordered readiness, computed by kubelet --------------------------------------------
+say "statefulset_ready: the order in which kubelet made the pods Ready"
+ready_json=$("$rp" exec-net ansible localhost -i "$here/inventory.yml" -o -m stateful.nfs_redis.statefulset_ready \
+	-a "name=$sts namespace=$ns timeout=60 kubeconfig=$KUBECONFIG" | sed -n 's/^localhost | SUCCESS => //p')
+echo "$ready_json" | python3 -c 'import json,sys; r=json.load(sys.stdin); print({k: r.get(k) for k in ("ready", "ready_order", "order_enforced", "order_violations", "message")})'
+check "statefulset_ready: ready, order enforced, ready_order [$sts-0, $sts-1], no violation" python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+sys.exit(not (r["ready"] and r["order_enforced"] and r["ready_order"] == [sys.argv[2] + "-0", sys.argv[2] + "-1"] and not r["order_violations"]))' "$ready_json" "$sts"
+node_info=$(jp - node/rp-node '{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')
+check "node rp-node runs a real kubelet and containerd: $node_info" test "${node_info%% *}" = "$(cd "$repo/tests/cluster/tools" && PATH=$PATH:/usr/local/go/bin go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+check "both pods run on rp-node" test "$(kc -n "$ns" get pods -l app=$sts -o 'jsonpath={.items[*].spec.nodeName}')" = "rp-node rp-node"
+started0=$(jp "$ns" "pod/$sts-0" '{.status.containerStatuses[0].state.running.startedAt}')
+ready0=$(jp "$ns" "pod/$sts-0" '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')
+created1=$(jp "$ns" "pod/$sts-1" '{.metadata.creationTimestamp}')
+started1=$(jp "$ns" "pod/$sts-1" '{.status.containerStatuses[0].state.running.startedAt}')
+ready1=$(jp "$ns" "pod/$sts-1" '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')
+say "$sts-0: container started $started0, Ready $ready0; $sts-1: created $created1, started $started1, Ready $ready1"
+check "$sts-0 became Ready only after its readiness probe's initial delay (5 s): kubelet probed it" \
+	test $(($(epoch "$ready0") - $(epoch "$started0"))) -ge 5
+check "$sts-1 was created only after $sts-0 was Ready (OrderedReady)" test "$(epoch "$created1")" -ge "$(epoch "$ready0")"
+check "$sts-1 became Ready after $sts-0" test "$(epoch "$ready1")" -ge "$(epoch "$ready0")"
+
+# --- 3. the pod's /data goes over NFS ------------------------------------------------------
+pv1=$(jp "$ns" "pvc/redis-pvc-$sts-1" '{.spec.volumeName}')
+dir1=$(basename "$(jp - "pv/$pv1" '{.spec.nfs.path}')")
+data_mount=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'grep " /data " /proc/mounts')
+say "$sts-1's /data, as the pod sees it: $data_mount"
+check "$sts-1's /data is a FUSE NFS mount of 10.244.0.1:/data/nfs/$dir1" grep -q "^10.244.0.1:/data/nfs/$dir1 /data fuse.nfs " <<<"$data_mount"
+say "writing 100 MiB of random data to $sts-1:/data over NFS, then reading it back"
+kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'head -c 104857600 /dev/urandom >/tmp/rp-100m && sha256sum /tmp/rp-100m' >"$RP_DIR/sum.pod"
+tp_write=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'dd if=/tmp/rp-100m of=/data/rp-100m bs=1M conv=fsync 2>&1 | tail -n 1')
+tp_read=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'dd if=/data/rp-100m of=/dev/null bs=1M 2>&1 | tail -n 1')
+say "throughput: write+fsync: $tp_write"
+say "throughput: read back:   $tp_read"
+want=$(cut -d' ' -f1 "$RP_DIR/sum.pod")
+check "the pod reads back what it wrote (sha256 $want)" \
+	test "$(kc -n "$ns" exec "$sts-1" -c redis -- sha256sum /data/rp-100m | cut -d' ' -f1)" = "$want"
+check "another NFS client (libnfs nfs-cat, NFSv3) reads the same bytes from 10.244.0.1:/data/nfs/$dir1/rp-100m" \
+	test "$("$rp" exec sh -c "nfs-cat nfs://10.244.0.1/data/nfs/$dir1/rp-100m | sha256sum" | cut -d' ' -f1)" = "$want"
+check "the file is on the NFS server's disk (podman exec $server sha256sum /data/nfs/$dir1/rp-100m)" \
+	test "$(podman exec "$server" sha256sum "/data/nfs/$dir1/rp-100m" | cut -d' ' -f1)" = "$want"
+kc -n "$ns" exec "$sts-1" -c redis -- rm -f /data/rp-100m /tmp/rp-100m
+say "FUSE NFS mounts on the node: $("$rp" exec grep -c ' fuse.nfs ' /proc/self/mountinfo)"
+
+# --- 4. playbooks/verify.yml with its exec checks ------------------------------------------
+say "playbooks/verify.yml -e verify_exec_checks=true"
+check "ansible-playbook playbooks/verify.yml -e verify_exec_checks=true (7 checks, none skipped)" \
+	ap "$repo/playbooks/verify.yml" -e verify_exec_checks=true -e verify_timeout=180
+pv0=$(jp "$ns" "pvc/redis-pvc-$sts-0" '{.spec.volumeName}')
+dir0=$(basename "$(jp - "pv/$pv0" '{.spec.nfs.path}')")
+say "Redis's dump of $sts-0 on the server's disk: $(podman exec "$server" ls -ln "/data/nfs/$dir0" | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+check "$sts-0 saved its data set to the export (dump.rdb on the server, owned by uid 999)" \
+	test "$(podman exec "$server" stat -c %u "/data/nfs/$dir0/dump.rdb")" = 999
+say "DNS, answered by the node's CoreDNS: $(grep -E 'redis-sts-[01]\.redis-svc' "$RP_DIR/logs/coredns.log" | head -n 2 | tr -s ' ' | tr '\n' ';')"
+say "from inside $sts-1: $(kc -n "$ns" exec "$sts-1" -c redis -- getent hosts "$sts-0.redis-svc.$ns.svc.cluster.local")"
+check "a name outside the cluster is NXDOMAIN (nothing is forwarded)" \
+	eval "! kc -n $ns exec $sts-1 -c redis -- getent hosts deb.debian.org"
+
+# --- 5. a password from a Secret ----------------------------------------------------------
+say "redis role with a password (namespace rp-auth)"
+check "ansible-playbook playbooks/redis.yml with redis_password (namespace rp-auth)" \
+	ap "$repo/playbooks/redis.yml" -e @"$here/auth-vars.yml"
+noauth=$(kc -n rp-auth exec rp-auth-0 -c redis -- env -u REDISCLI_AUTH redis-cli ping 2>&1 || true)
+say "unauthenticated PING: $noauth"
+check "Redis refuses an unauthenticated command (NOAUTH)" grep -q NOAUTH <<<"$noauth"
+check "with the password of the Secret (REDISCLI_AUTH) PING answers PONG" \
+	test "$(kc -n rp-auth exec rp-auth-0 -c redis -- redis-cli ping)" = PONG
+
+# --- 6. root_squash and the redis image ---------------------------------------------------
+say "root_squash export /data/nfs-squash: the redis image as root, and as uid 999"
+install -d -m 0777 "$RP_DIR/export-squash/vol"
+for who in root user; do
+	security='{}'
+	[[ $who == user ]] && security='{"runAsUser": 999, "runAsGroup": 999, "runAsNonRoot": true, "fsGroup": 999}'
+	kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: rp-squash-$who, namespace: $ns}
+spec:
+  restartPolicy: Never
+  securityContext: $security
+  containers:
+  - name: redis
+    image: $RP_REDIS_IMAGE
+    imagePullPolicy: Never
+    readinessProbe:
+      exec: {command: [sh, -c, "redis-cli ping | grep -q PONG"]}
+      periodSeconds: 2
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    nfs: {server: 10.244.0.1, path: /data/nfs-squash/vol}
+EOF
+done
+root_failed() { [[ $(jp "$ns" pod/rp-squash-root '{.status.phase}') == Failed ]]; }
+check "as root (the image's default) the pod fails" eventually 90 root_failed
+squash_log=$(kc -n "$ns" logs rp-squash-root 2>&1 || true)
+say "its log: $squash_log"
+check "... because the entrypoint's chown of /data is refused: Operation not permitted" grep -q "chown: changing ownership of '.': Operation not permitted" <<<"$squash_log"
+user_ready() { [[ $(jp "$ns" pod/rp-squash-user '{.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
+check "as uid 999 (runAsUser, the README's way out) the pod is Ready" eventually 90 user_ready
+saved=$(kc -n "$ns" exec rp-squash-user -- sh -c 'redis-cli SET k v && redis-cli SAVE' | tr '\n' ' ')
+check "... and Redis can write its data set there (SET, SAVE: $saved)" test "$saved" = "OK OK "
+say "on the server: $(podman exec "$server" ls -ln /data/nfs-squash/vol | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+check "dump.rdb on the squashed export is owned by 999:999" \
+	test "$(podman exec "$server" stat -c %u:%g /data/nfs-squash/vol/dump.rdb)" = 999:999
+gid=$(kc -n "$ns" exec rp-squash-user -- stat -c %g /data)
+check "fsGroup 999 did not change the NFS volume's group (kubelet manages no NFS ownership): gid $gid" test "$gid" = 0
+
+# --- 7. stop, and nothing is left ---------------------------------------------------------
+kill "$sampler_pid" 2>/dev/null || true
+sampler_pid=
+peak=$(cat "$mem_file" 2>/dev/null || echo 0)
+say "peak RSS of the stage's processes (node namespace + pods, sampled every 2 s): $((peak / 1024)) MiB"
+if [[ ${KEEP_STATE:-0} == 1 ]]; then
+	say "KEEP_STATE=1: left running; stop with: $rp stop; podman rm -f $server"
+	trap - EXIT
+else
+	t0=$SECONDS
+	"$rp" stop
+	podman rm -f -t 5 "$server" >/dev/null
+	trap - EXIT
+	say "stopped in $((SECONDS - t0)) s"
+	leftovers() {
+		local d
+		for d in /proc/[0-9]*; do
+			{ tr '\0' '\n' <"$d/environ"; } 2>/dev/null | grep -qxF "RP_DIR=$RP_DIR" && echo "${d#/proc/}"
+		done
+		return 0
+	}
+	check "no process of the node is left" test -z "$(leftovers)"
+	check "no mount of $RP_DIR is left on this machine" eval "! grep -qF '$RP_DIR' /proc/self/mountinfo"
+	check "no kubepods cgroup is left" eval "! compgen -G '/sys/fs/cgroup/*/kubepods' >/dev/null"
+	check "container $server is gone" eval "! podman container exists $server"
+	check "RP_DIR was removed" test ! -e "$RP_DIR"
+	check "the machine's vm.overcommit_memory, kernel.panic, kernel.panic_on_oops are unchanged" \
+		test "$(cat /proc/sys/vm/overcommit_memory /proc/sys/kernel/panic /proc/sys/kernel/panic_on_oops)" = "$sysctls_before"
+fi
+say "real_pods: $passed passed, $failed failed"
+((failed == 0))
