@@ -68,18 +68,40 @@ _value:
       description: The export path, or empty.
       type: str
     server_from:
-      description: Where RV(_value.server) came from, for messages.
+      description:
+        - Where RV(_value.server) came from, for messages. A host variable that cannot be evaluated in
+          the play (it refers to facts that were not gathered) counts as unset, as with C(default()), and
+          is named here.
       type: str
     error:
       description: Empty, or why no export can be derived (names the variables to set).
       type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
+from jinja2 import Undefined
 
 
 def _text(value):
     return "" if value is None else str(value).strip()
+
+
+def _get(facts, key):
+    """A host variable, or None when it is unset or cannot be evaluated in this play.
+
+    Another host's variable is templated when it is read; one that refers to facts nobody gathered
+    in this play (nfs_server_address: "{{ ansible_facts['default_ipv4']['address'] }}" read by
+    teardown.yml) raises. As with Ansible's default() filter, such a value counts as unset, and the
+    next source is used; the reason is kept for messages.
+    """
+    try:
+        value = facts.get(key)
+    except (AnsibleError, KeyError, AttributeError, TypeError) as e:
+        return None, "%s cannot be evaluated in this play (%s)" % (key, str(e).splitlines()[0] if str(e) else type(e).__name__)
+    if isinstance(value, Undefined):
+        # ansible-core 2.19 hands back an undefined marker instead of raising.
+        return None, "%s cannot be evaluated in this play (it refers to something undefined here, such as facts not gathered)" % key
+    return value, ""
 
 
 def nfs_export(hostvars, groups, group="nfs_server", host="", server="", path=""):
@@ -102,15 +124,21 @@ def nfs_export(hostvars, groups, group="nfs_server", host="", server="", path=""
     if server:
         result["server_from"] = "given explicitly"
     elif host:
+        skipped = []
         for key in ("nfs_server_address", "ansible_host"):
-            value = _text(facts.get(key))
+            value, why = _get(facts, key)
+            if why:
+                skipped.append(why)
+            value = _text(value)
             if value:
                 result["server"], result["server_from"] = value, "%s of inventory host %s" % (key, host)
                 break
         else:
             result["server"], result["server_from"] = host, "the inventory name of host %s" % host
+        if skipped:
+            result["server_from"] += " (%s)" % "; ".join(skipped)
     if not path and host:
-        exports = facts.get("nfs_server_exports") or []
+        exports = _get(facts, "nfs_server_exports")[0] or []
         first = exports[0] if isinstance(exports, list) and exports else {}
         result["path"] = _text(first.get("path")) if isinstance(first, dict) else ""
     if not result["server"] or not result["path"]:

@@ -64,3 +64,28 @@ def test_unknown_host_is_an_error():
 def test_groups_must_be_passed():
     with pytest.raises(AnsibleFilterError):
         nfs_export(HOSTVARS, "nfs_server")
+
+
+class _Lazy(dict):
+    """Like Ansible's hostvars of another host: a value is templated when read, and may raise."""
+
+    def get(self, key, default=None):
+        if key == "nfs_server_address":
+            raise KeyError("'dict object' has no attribute 'default_ipv4'")
+        return super().get(key, default)
+
+
+def test_an_address_that_cannot_be_evaluated_here_counts_as_unset_and_is_named():
+    hostvars = {"nfs01": _Lazy(ansible_host="fs-nfs-server", nfs_server_exports=[{"path": "/data/nfs"}])}
+    got = nfs_export(hostvars, {"nfs_server": ["nfs01"]})
+    assert (got["server"], got["path"], got["error"]) == ("fs-nfs-server", "/data/nfs", "")
+    assert got["server_from"].startswith("ansible_host of inventory host nfs01 (nfs_server_address cannot be evaluated")
+
+
+def test_an_undefined_marker_counts_as_unset():
+    # ansible-core 2.19 returns an undefined marker for another host's variable that cannot be templated.
+    from jinja2 import Undefined
+    hostvars = {"nfs01": {"nfs_server_address": Undefined(name="default_ipv4"), "nfs_server_exports": [{"path": "/p"}]}}
+    got = nfs_export(hostvars, {"nfs_server": ["nfs01"]})
+    assert (got["server"], got["error"]) == ("nfs01", "")
+    assert "nfs_server_address cannot be evaluated in this play" in got["server_from"]
