@@ -50,7 +50,7 @@ EXAMPLES = r"""
 - name: Derive NFS_SERVER and NFS_PATH
   ansible.builtin.set_fact:
     export: "{{ hostvars | stateful.nfs_redis.nfs_export(groups, host=nfs_provisioner_nfs_server_host) }}"
-  # export: {host: nfs01, server: 192.168.222.109, path: /data/nfs, error: ""}
+  # export: {host: nfs01, server: 192.0.2.10, path: /data/nfs, server_from: ..., error: ""}
 """
 
 RETURN = r"""
