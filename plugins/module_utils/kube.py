@@ -140,23 +140,15 @@ def translate(exc, what, streaming=False):
     return KubeError("%s: %s: %s" % (what, type(exc).__name__, exc))
 
 
-def iter_lines(response):
-    """Lines of a streamed (chunked) HTTP response body."""
-    buffer = b""
-    for chunk in response.stream(amt=None, decode_content=False):
-        if isinstance(chunk, str):
-            chunk = chunk.encode("utf-8")
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            if line.strip():
-                yield line
-    if buffer.strip():
-        yield buffer
-
-
 class WatchStream:
-    """An open watch: iterate for {'type', 'object'} dicts; close() from any thread."""
+    """An open watch: iterate for {'type', 'object'} dicts; close() from any thread.
+
+    The body is split into lines by the kubernetes client's own watch reader,
+    ``iter_resp_lines``: it joins chunks (bytes or str) that split a line, even
+    inside a multi-byte character, and yields only complete lines. The API server
+    ends every event with a newline; an unterminated tail is an event cut off by
+    a broken connection, and the watch resumes before it.
+    """
 
     def __init__(self, response, what):
         self._response = response
@@ -164,10 +156,15 @@ class WatchStream:
         self.closed = False
 
     def __iter__(self):
+        # kubernetes is there: make_api, the only maker of a KubeApi, imported it.
+        from kubernetes.watch.watch import iter_resp_lines
+
         try:
-            for line in iter_lines(self._response):
+            for line in iter_resp_lines(self._response):
+                if not line.strip():
+                    continue
                 try:
-                    event = json.loads(line.decode("utf-8", "replace"))
+                    event = json.loads(line)
                 except ValueError:
                     raise WatchDropped("%s: undecodable watch event %r" % (self._what, line[:200]))
                 yield event
@@ -202,7 +199,6 @@ class KubeApi:
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
         self.requests = {"list": 0, "watch": 0, "get": 0}
-        self.truncated = False  # the last list() stopped at max_pages
 
     @property
     def total_requests(self):
@@ -235,8 +231,20 @@ class KubeApi:
             if release is not None:
                 release()
 
-    def list(self, kind, namespace, field_selector=None, label_selector=None, max_pages=None):
+    def list(self, kind, namespace, field_selector=None, label_selector=None):
         """All objects of a collection: (items, resourceVersion). Paginates."""
+        items, resource_version, _truncated = self._list(
+            kind, namespace, field_selector, label_selector, None
+        )
+        return items, resource_version
+
+    def list_pages(self, kind, namespace, max_pages):
+        """The objects of a collection's first ``max_pages`` pages: (items, truncated),
+        truncated being True when the collection has more."""
+        items, _resource_version, truncated = self._list(kind, namespace, None, None, max_pages)
+        return items, truncated
+
+    def _list(self, kind, namespace, field_selector, label_selector, max_pages):
         path = PATHS[kind].format(namespace=namespace)
         what = "list %s in namespace %s" % (kind, namespace)
         items = []
@@ -260,8 +268,7 @@ class KubeApi:
                 resource_version = metadata.get("resourceVersion")
             token = metadata.get("continue")
             if not token or (max_pages and pages >= max_pages):
-                self.truncated = bool(token)
-                return items, resource_version
+                return items, resource_version, bool(token)
 
     def get(self, kind, namespace, name):
         """One object, or None when it does not exist."""

@@ -82,7 +82,7 @@ attributes:
       - Runs wherever the kubernetes python client can reach the API server, usually the controller.
 requirements:
   - python >= 3.8
-  - kubernetes >= 24.2.0
+  - kubernetes >= 29.0.0
   - PyYAML >= 3.11
 notes:
   - The module makes a handful of API requests per wait whatever its length - a list and a watch

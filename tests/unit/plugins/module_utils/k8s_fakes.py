@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import queue
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -131,6 +132,11 @@ def make_pod(ordinal, sts="redis", namespace="default", ready=False, phase=None,
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status}
 
 
+def ready_pods(n, **kwargs):
+    """Pods 0..n-1, created 10 s apart and Ready 5 s after their creation."""
+    return [make_pod(i, ready=True, created=i * 10, ready_time=i * 10 + 5, **kwargs) for i in range(n)]
+
+
 def make_pvc(name, phase="Bound", namespace="default", uid=None, storage_class="nfs-client",
              labels=None):
     return {
@@ -250,6 +256,8 @@ class FakeCluster:
         self.lock = threading.RLock()
         self.applied = 0
         self.applied_at = []
+        # Called by a watch stream with nothing to send: the SteppingInbox's hand-over.
+        self.on_idle = None
 
     # -- mutations -----------------------------------------------------------
     def put(self, kind, obj):
@@ -369,9 +377,14 @@ class FakeStream:
                     yield {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": str(self.cluster.rv)}}}
                     continue
                 return  # "end": the server's timeoutSeconds elapsed
-            if self.idle_sleep:
+            # Nothing to send: a real stream blocks in a read until an event comes or
+            # close() is called from another thread.
+            if self.cluster.on_idle is not None:
+                self.cluster.on_idle()
+            elif self.idle_sleep:
                 time.sleep(self.idle_sleep)
-            yield None
+            else:
+                raise AssertionError("watch %s is idle and nothing can change the cluster" % self.kind)
 
     def close(self):
         self.closed = True
@@ -390,8 +403,7 @@ class FakeApi:
         self.calls = []
         self.idle_sleep = idle_sleep
         self.streams = []
-        self.truncated = False
-        self.page_size = None  # emulate pagination of events: more than this is truncated
+        self.page_size = None  # emulate pagination of list_pages: more than this is truncated
 
     @property
     def total_requests(self):
@@ -406,18 +418,20 @@ class FakeApi:
                 del self.failures[index]
                 raise exc
 
-    def list(self, kind, namespace, field_selector=None, label_selector=None, max_pages=None):
+    def list(self, kind, namespace, field_selector=None, label_selector=None):
         self.requests["list"] += 1
         self.calls.append(("list", kind, field_selector, label_selector))
         self._maybe_fail("list", kind)
         with self.cluster.lock:
             items = [copy.deepcopy(obj) for obj in self.cluster.objects[kind].values()
                      if _match_fields(obj, field_selector) and _match_labels(obj, label_selector)]
-            self.truncated = False
-            if max_pages and self.page_size and len(items) > max_pages * self.page_size:
-                items = items[:max_pages * self.page_size]
-                self.truncated = True
             return items, str(self.cluster.rv)
+
+    def list_pages(self, kind, namespace, max_pages):
+        items, _version = self.list(kind, namespace)
+        if self.page_size and len(items) > max_pages * self.page_size:
+            return items[:max_pages * self.page_size], True
+        return items, False
 
     def get(self, kind, namespace, name):
         self.requests["get"] += 1
@@ -439,9 +453,75 @@ class FakeApi:
         return stream
 
 
+class _Closed(BaseException):
+    """Raised where a Worker waits, to end it (what GeneratorExit is to a generator)."""
+
+
+class Worker:
+    """Run ``target`` in a thread one step at a time, like a coroutine.
+
+    :meth:`step` lets it run until it calls :meth:`Worker.pause` (or ends) and
+    returns ``("pause", report)``, ``("end", None)`` or ``("error", exc)``. The
+    caller and the worker never run at the same time, so a run is as
+    deterministic as a single thread, while the code under test keeps the
+    blocking reads a real watch stream has.
+    """
+
+    _current = threading.local()
+
+    def __init__(self, target, name):
+        self._target = target
+        self._resume = queue.Queue()
+        self._reports = queue.Queue()
+        self._thread = threading.Thread(target=self._main, name=name)
+        self._thread.daemon = True
+        self.started = False
+        self.done = False
+
+    def _main(self):
+        Worker._current.worker = self
+        try:
+            if self._resume.get() == "close":
+                raise _Closed()
+            self._target()
+        except _Closed:
+            self._reports.put(("end", None))
+        except Exception as exc:  # pylint: disable=broad-except
+            self._reports.put(("error", exc))
+        else:
+            self._reports.put(("end", None))
+
+    @classmethod
+    def pause(cls, report):
+        """From inside a worker: hand control back with ``report``; returns on the next step."""
+        worker = cls._current.worker
+        worker._reports.put(("pause", report))
+        if worker._resume.get() == "close":
+            raise _Closed()
+
+    def step(self, command="go"):
+        if not self.started:
+            self.started = True
+            self._thread.start()
+        self._resume.put(command)
+        try:
+            what, value = self._reports.get(timeout=10)
+        except queue.Empty:
+            raise AssertionError("worker %s neither paused nor ended in 10 s" % self._thread.name)
+        if what != "pause":
+            self.done = True
+            self._thread.join(10)
+        return what, value
+
+    def close(self):
+        """End the worker where it waits, running its finally blocks (like generator.close())."""
+        if self.started and not self.done:
+            self.step("close")
+
+
 class SteppingInbox:
-    """Deterministic inbox: steps the reflectors' generators in this thread and,
-    when they are all idle, applies the cluster's next scheduled change."""
+    """Deterministic inbox: runs each reflector in a Worker, one step at a time, in
+    turn, and, when they are all idle, applies the cluster's next scheduled change."""
 
     def __init__(self, reflectors, cluster, clock):
         self.cluster = cluster
@@ -449,7 +529,18 @@ class SteppingInbox:
         self.closed = False
         self.reflectors = list(reflectors)
         self.deadline = None
-        self.gens = [(r.kind, r.run(lambda: self.closed, self.sleep)) for r in self.reflectors]
+        cluster.on_idle = lambda: Worker.pause("idle")
+        self.workers = [(r.kind, Worker(self._pump(r), "watch-%s" % r.kind)) for r in self.reflectors]
+
+    def _pump(self, reflector):
+        def pump():
+            messages = reflector.run(lambda: self.closed, self.sleep)
+            try:
+                for message in messages:
+                    Worker.pause(message)
+            finally:
+                messages.close()
+        return pump
 
     def sleep(self, seconds):
         """Back-off sleeps advance the fake clock, but not past the caller's deadline
@@ -458,26 +549,26 @@ class SteppingInbox:
             seconds = max(0.0, min(seconds, self.deadline - self.clock()))
         self.clock.sleeps.append(seconds)
         self.clock.now += seconds
+        Worker.pause("slept")
 
     def get(self, timeout):
         deadline = self.deadline = self.clock() + timeout
         while True:
             busy = False
-            for entry in list(self.gens):
-                kind, gen = entry
-                try:
-                    message = next(gen)
-                except StopIteration:
-                    self.gens.remove(entry)
+            for entry in list(self.workers):
+                kind, worker = entry
+                what, report = worker.step()
+                if what == "end":
+                    self.workers.remove(entry)
                     continue
-                except Exception as exc:  # pylint: disable=broad-except
-                    self.gens.remove(entry)
-                    return ("error", kind, exc)
-                if message is not None and message[0] != "retry":
-                    return message
+                if what == "error":
+                    self.workers.remove(entry)
+                    return ("error", kind, report)
+                if report not in ("idle", "slept"):
+                    return report
                 if self.clock() >= deadline:
                     return None
-                if message is not None:
+                if report == "slept":
                     busy = True
             if busy:
                 continue
@@ -490,8 +581,9 @@ class SteppingInbox:
         self.closed = True
         for reflector in self.reflectors:
             reflector.close()
-        for _kind, gen in self.gens:
-            gen.close()
+        for _kind, worker in self.workers:
+            worker.close()
+        self.cluster.on_idle = None
 
 
 def stepping(cluster):

@@ -103,7 +103,6 @@ def test_list_paginates_and_counts():
     items, rv = api.list("pods", "ns", label_selector="app=redis", field_selector="x=y")
     assert items == [{"a": 1}, {"b": 2}]
     assert rv == "7"
-    assert api.truncated is False
     assert api.requests == {"list": 2, "watch": 0, "get": 0}
     assert api.total_requests == 2
     method, path, params = client.requests[0]
@@ -113,13 +112,15 @@ def test_list_paginates_and_counts():
     assert client.requests[1][2]["_continue"] == "t1"
 
 
-def test_list_max_pages():
-    client = FakeClient([page([1], token="t1"), page([2], token="t2")])
+def test_list_pages_says_whether_more_exist():
+    client = FakeClient([page([1], token="t1"), page([1], token="t1"), page([2])])
     api = KubeApi(client)
-    items, _rv = api.list("events", "ns", max_pages=1)
-    assert items == [1]
-    assert api.truncated is True
+    assert api.list_pages("events", "ns", 1) == ([1], True)
     assert client.requests[0][1] == "/api/v1/namespaces/ns/events"
+    assert client.requests[0][2]["limit"] == 500 and "_continue" not in client.requests[0][2]
+    assert api.list_pages("events", "ns", 3) == ([1, 2], False)
+    assert client.requests[2][2]["_continue"] == "t1"
+    assert api.requests["list"] == 3
 
 
 def test_list_reads_str_data_and_rejects_garbage():
@@ -160,15 +161,21 @@ def event(etype, name, rv):
 
 
 def test_watch_request_and_stream_parsing():
-    lines = [json.dumps(event("ADDED", "a", "1")), json.dumps(event("MODIFIED", "a", "2")),
+    lines = [json.dumps(event("ADDED", "a", "1")),
+             json.dumps(event("MODIFIED", "r\u00e9dis", "2"), ensure_ascii=False),
              json.dumps(event("DELETED", "a", "3"))]
-    raw = (lines[0] + "\n\n" + lines[1] + "\n" + lines[2]).encode()
-    chunks = [raw[:7], raw[7:50].decode(), raw[50:]]  # split mid-line, one str chunk, no final newline
+    raw = (lines[0] + "\n\n" + lines[1] + "\n \n" + lines[2] + "\n").encode()
+    inside = raw.index("\u00e9".encode()) + 1  # between the two bytes of the character
+    # split mid-line, one str chunk, a character split between chunks, blank lines, and the
+    # unterminated start of an event that a broken connection cut off
+    chunks = [raw[:7], raw[7:50].decode(), raw[50:inside], raw[inside:], b'{"type": "ADDED", "obj']
     response = FakeResponse(chunks=chunks)
     client = FakeClient([response])
     api = KubeApi(client)
     stream = api.watch("pods", "ns", "42", 90, label_selector="app=redis")
-    assert [e["type"] for e in stream] == ["ADDED", "MODIFIED", "DELETED"]
+    events = list(stream)
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
+    assert events[1]["object"]["metadata"]["name"] == "r\u00e9dis"
     method, path, params = client.requests[0]
     assert params == {"serialize": False, "_request_timeout": (10, 120), "watch": True,
                       "allow_watch_bookmarks": True, "resource_version": "42", "timeout_seconds": 90,

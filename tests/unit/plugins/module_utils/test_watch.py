@@ -17,12 +17,14 @@ from ansible_collections.stateful.nfs_redis.plugins.module_utils.kube import (
     Unreachable,
     WatchDropped,
 )
-from ansible_collections.stateful.nfs_redis.plugins.module_utils.watch import (
+from ansible_collections.stateful.nfs_redis.plugins.module_utils.reflector import (
     Reflector,
-    RolloutWaiter,
     ThreadedInbox,
-    WaitFailed,
     backoff,
+)
+from ansible_collections.stateful.nfs_redis.plugins.module_utils.watch import (
+    RolloutWaiter,
+    WaitFailed,
     wait_for_rollout,
 )
 from ansible_collections.stateful.nfs_redis.tests.unit.plugins.module_utils.k8s_fakes import (
@@ -330,6 +332,30 @@ def test_failed_mount_exit_32_hints_nfs_client():
         waiter(cluster, timeout=5)[0].run()
     assert ("the node worker-2 cannot mount NFS: install NFS client utilities on the node "
             "(stateful.nfs_redis.nfs_client role)") in info.value.msg
+
+
+@pytest.mark.parametrize("timeout", [0, 5])
+def test_a_failed_wait_evaluates_its_last_state_once(monkeypatch, timeout):
+    """The diagnostics and the failure message are made from the evaluation the
+    wait ended with, not from evaluations of their own."""
+    from ansible_collections.stateful.nfs_redis.plugins.module_utils import rollout
+
+    calls = []
+    original = rollout.evaluate
+
+    def counted(sts, pods):
+        calls.append(1)
+        return original(sts, pods)
+
+    monkeypatch.setattr(rollout, "evaluate", counted)
+    sts = make_sts(ready=0, status_replicas=1)
+    cluster = cluster_with(sts, [make_pod(0)])
+    cluster.at(1, (PODS, make_pod(0, phase="Running", containers=[container(running=True)])))
+    with pytest.raises(WaitFailed) as info:
+        waiter(cluster, timeout=timeout)[0].run()
+    # one at the start, one after each change the watch applied (none with timeout 0)
+    assert len(calls) == 1 + (timeout > 0)
+    assert info.value.msg.startswith("StatefulSet default/redis is not ready after %ds: 0 of 3" % timeout)
 
 
 def test_timeout_zero_checks_once():
@@ -681,16 +707,43 @@ def test_backoff_schedule():
     assert [backoff(n) for n in range(1, 9)] == [0.0, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
 
 
-def test_reflector_stops_on_request():
+def test_reflector_stopped_before_it_starts_makes_no_request():
     cluster = cluster_with(make_sts())
-    reflector = Reflector(FakeApi(cluster), STS, "default", resource_version=None,
-                          clock=cluster.clock)
+    api = FakeApi(cluster)
+    reflector = Reflector(api, STS, "default", resource_version=None, clock=cluster.clock)
+    assert list(reflector.run(lambda: True, cluster.clock.sleep)) == []
+    assert api.total_requests == 0
+
+
+def test_reflector_closed_while_watching_is_not_a_dropped_watch():
+    """close() from another thread ends the open stream at once and without an event:
+    when the reflector was told to stop, that is no reason to count a reconnect."""
     stop = []
-    gen = reflector.run(lambda: bool(stop), cluster.clock.sleep)
-    assert next(gen)[0] == "sync"
-    stop.append(True)
-    with pytest.raises(StopIteration):
-        next(gen)
+
+    class ClosedWhileOpen(list):
+        closed = False
+
+        def __iter__(self):
+            stop.append(True)
+            reflector.close()  # what ThreadedInbox.close() does from the waiter's thread
+            return iter(())
+
+        def close(self):
+            self.closed = True
+
+    class Api(FakeApi):
+        def watch(self, *args, **kwargs):
+            self.requests["watch"] += 1
+            self.streams.append(ClosedWhileOpen())
+            return self.streams[-1]
+
+    cluster = cluster_with(make_sts())
+    api = Api(cluster)
+    reflector = Reflector(api, STS, "default", resource_version="1", clock=cluster.clock)
+    assert list(reflector.run(lambda: bool(stop), cluster.clock.sleep)) == []
+    assert api.streams[0].closed
+    assert reflector.stats == {"watches": 1, "relists": 0, "expired": 0, "reconnects": 0, "events": 0}
+    assert reflector.connected is True and reflector.last_error is None
 
 
 def test_reflector_stops_inside_stream():
@@ -721,10 +774,10 @@ def test_reflector_backs_off_when_streams_end_at_once():
     cluster = cluster_with(make_sts())
     api = EmptyStreams(cluster)
     reflector = Reflector(api, STS, "default", resource_version="1", clock=cluster.clock)
-    gen = reflector.run(lambda: False, cluster.clock.sleep)
-    messages = [next(gen), next(gen), next(gen), next(gen)]
-    assert messages == [("retry", STS, 0.0), ("retry", STS, 0.2), ("retry", STS, 0.4), ("retry", STS, 0.8)]
-    assert reflector.stats["reconnects"] == 4
+    assert list(reflector.run(lambda: len(cluster.clock.sleeps) >= 4, cluster.clock.sleep)) == []
+    assert cluster.clock.sleeps == [0.2, 0.4, 0.8, 1.6]  # the first retry is immediate
+    assert api.requests["watch"] == 5
+    assert reflector.stats["reconnects"] == 5
     assert "ended at once" in str(reflector.last_error)
     assert reflector.connected is False
 
@@ -766,7 +819,7 @@ def test_threaded_inbox_reports_errors_and_times_out():
         kind = "pods"
 
         def run(self, should_stop, sleep):
-            yield None
+            yield from ()
             raise Transient("boom")
 
         def close(self):
