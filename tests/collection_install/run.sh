@@ -74,7 +74,7 @@ done
 step "ansible-doc stateful.nfs_redis.statefulset_ready"
 ansible-doc stateful.nfs_redis.statefulset_ready | grep -q 'Wait' ||
   { echo "FAIL: ansible-doc does not render the module" >&2; exit 1; }
-for role in nfs_server nfs_client nfs_provisioner redis; do
+for role in nfs_server nfs_client nfs_provisioner redis shared; do
   ansible-doc -t role "stateful.nfs_redis.$role" >/dev/null
 done
 echo "module and role documentation render"
