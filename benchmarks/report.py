@@ -149,7 +149,7 @@ def converge_section(conv):
                     "(median) | %.1f s | 2 | %s |" % (floor["median"], fmt_num(conv["floor"][0]["requests"]["total"])))
     lines = rows + [""]
     if rerun:
-        lines.append("Where the re-run's %.1f s go (callback task times; a task's time runs from its start to the next task's "
+        lines.append("Where the first re-run's %.1f s go (callback task times; a task's time runs from its start to the next task's "
                      "start): ansible-playbook start-up to the first task %.2f s, end of the last task to exit %.2f s; "
                      "%d tasks started (%d ran, %d skipped), median task %.0f ms; per-task overhead "
                      "(re-run - bound) / tasks = %.0f ms." % (
