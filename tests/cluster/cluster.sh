@@ -7,6 +7,7 @@
 #   cluster.sh start    start (building if needed); prints `export KUBECONFIG=...` on stdout
 #   cluster.sh stop     stop everything; removes CLUSTER_DIR unless KEEP_STATE=1
 #   cluster.sh status   exit 0 if healthy
+# AUDIT_POLICY=FILE (optional): an audit policy; the apiserver writes CLUSTER_DIR/logs/audit.log.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -246,6 +247,7 @@ cmd_start() {
 		--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 		--kubelet-preferred-address-types=InternalIP,Hostname \
 		--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+		${AUDIT_POLICY:+"--audit-policy-file=$AUDIT_POLICY" "--audit-log-path=$logs/audit.log"} \
 		--profiling=false
 	wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
 
