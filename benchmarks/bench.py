@@ -208,7 +208,7 @@ def proc_status(pid):
     try:
         with open("/proc/%d/status" % pid) as handle:
             for line in handle:
-                key, _, value = line.partition(":")
+                key, _sep, value = line.partition(":")
                 if key in ("VmHWM", "VmRSS"):
                     fields[key] = int(value.split()[0])
     except OSError:
@@ -755,14 +755,14 @@ def cmd_converge(args):
     files = sorted(os.path.join(render_dir, f) for f in os.listdir(render_dir) if f.endswith(".yaml"))
     ssa_kubeconfig = identity("ssa")
     cache = ["--cache-dir", os.path.join(WORK, "kubectl-cache")]
-    apply_argv = [KUBECTL, "--kubeconfig", ssa_kubeconfig] + cache + ["apply", "--server-side", "--force-conflicts",
-                                                                       "--field-manager=stateful.nfs_redis"]
+    apply_argv = [KUBECTL, "--kubeconfig", ssa_kubeconfig] + cache + [
+        "apply", "--server-side", "--force-conflicts", "--field-manager=stateful.nfs_redis"]
     for f in files:
         apply_argv += ["-f", f]
     wait_argvs = [[KUBECTL, "--kubeconfig", ssa_kubeconfig] + cache + ["-n", "kube-system", "rollout", "status", "deployment/nfs-client-provisioner"],
                   [KUBECTL, "--kubeconfig", ssa_kubeconfig] + cache + ["-n", CONVERGE_NAMESPACE, "rollout", "status", "statefulset/redis-sts"]]
     ssa = []
-    for _ in range(args.ssa_runs):
+    for _run in range(args.ssa_runs):
         t0 = time.time()
         t_apply, proc = timed(apply_argv)
         if proc.returncode:

@@ -99,8 +99,9 @@ def breakdown(waiters):
     for size in waiters["sizes"]:
         ours = summary.get("statefulset_ready/%d" % size) or {}
         lib = summary.get("statefulset_ready_lib/%d" % size) or {}
-        rows.append("| %d | %s | %s | %s | %s |" % (size, ms(stat(ours, "sts_status_lag_s")), ms(stat(lib, "latency_s")),
-                                                   ms(stat(ours, "latency_s")), ms(stat(ours, "latency_exit_s"))))
+        rows.append("| %d | %s | %s | %s | %s |" % (
+            size, ms(stat(ours, "sts_status_lag_s")), ms(stat(lib, "latency_s")),
+            ms(stat(ours, "latency_s")), ms(stat(ours, "latency_exit_s"))))
     return rows
 
 
