@@ -46,6 +46,9 @@ build() {
 paths=()
 
 # kubelet: the same module and version stamping as build.sh (hack/lib/version.sh's -X flags).
+# Kept in step by hand, not shared: build.sh's own text is part of the control plane's cache key
+# (a hash of build.sh, tools/go.mod, tools/go.sum, tools/*/*.go), so moving this code out of it
+# would change that key and rebuild the control plane (10-25 min) on every machine.
 cd "$here/tools"
 k8s_version=$(go list -m -f '{{.Version}}' k8s.io/kubernetes)
 build_date=$(go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)

@@ -37,22 +37,19 @@ log() { echo "cluster: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 kc() { "$KUBECTL" --kubeconfig="$kubeconfig" "$@"; }
 unhealthy=""
+# shellcheck source-path=SCRIPTDIR source=pidfile.sh
+. "$here/pidfile.sh"
 
-# pid NAME: print the pid of a running component started for this CLUSTER_DIR (its
-# command line or environment names CLUSTER_DIR, so a recycled pid is never taken for it).
-pid() {
-	local p
-	p=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-	cat "/proc/$p/cmdline" "/proc/$p/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -- "$CLUSTER_DIR" || return 1
-	echo "$p"
-}
+# pid NAME: print the pid of a running component of this CLUSTER_DIR (its pid file, see pidfile.sh).
+pid() { pidfile_pid "$run/$1.pid"; }
 
-# launch NAME BINARY ARGS...: start a component in its own session, logging to logs/NAME.log.
+# launch NAME BINARY ARGS...: start a component in its own session, logging to logs/NAME.log,
+# and record its pid and start time at once.
 launch() {
 	local name=$1
 	shift
 	setsid "$@" >"$logs/$name.log" 2>&1 </dev/null &
-	echo $! >"$run/$name.pid"
+	pidfile_write "$run/$name.pid" $! || die "$name exited at once (log: $logs/$name.log)"
 }
 
 # wait_for WHAT COMPONENT COMMAND...: poll COMMAND until it succeeds; fail fast if COMPONENT died.
@@ -60,8 +57,7 @@ wait_for() {
 	local what=$1 name=$2 deadline=$((SECONDS + START_TIMEOUT))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		# Right after the fork the child still shows the shell's command line: look twice.
-		if ! pid "$name" >/dev/null && ! { sleep 1 && pid "$name" >/dev/null; }; then
+		if ! pid "$name" >/dev/null; then
 			tail -n 20 "$logs/$name.log" >&2 || true
 			die "$name exited while waiting for $what (log: $logs/$name.log; clean up: $0 stop)"
 		fi

@@ -5,7 +5,8 @@
 #
 #   provisioner.sh start|stop
 #   env: NFS_SERVER (127.0.0.1), NFS_PATH (/data/nfs),
-#        PROVISIONER_NAME (k8s-sigs.io/nfs-subdir-external-provisioner), CLUSTER_DIR
+#        PROVISIONER_NAME (k8s-sigs.io/nfs-subdir-external-provisioner), CLUSTER_DIR,
+#        START_TIMEOUT (60: seconds start waits for the controller to have started)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +15,7 @@ NFS_SERVER=${NFS_SERVER:-127.0.0.1}
 NFS_PATH=${NFS_PATH:-/data/nfs}
 PROVISIONER_NAME=${PROVISIONER_NAME:-k8s-sigs.io/nfs-subdir-external-provisioner}
 VOLUMES_DIR=/persistentvolumes # hard-coded in the provisioner, as upstream
+START_TIMEOUT=${START_TIMEOUT:-60}
 
 pidfile=$CLUSTER_DIR/run/provisioner.pid
 logfile=$CLUSTER_DIR/logs/provisioner.log
@@ -21,16 +23,14 @@ logfile=$CLUSTER_DIR/logs/provisioner.log
 log() { echo "provisioner: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# running: print the pid if our provisioner runs (its environment names CLUSTER_DIR).
-running() {
-	local p
-	p=$(cat "$pidfile" 2>/dev/null) || return 1
-	tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qxF -- "KUBECONFIG=$CLUSTER_DIR/kubeconfig" || return 1
-	echo "$p"
-}
+# shellcheck source-path=SCRIPTDIR source=pidfile.sh
+. "$here/pidfile.sh"
+
+# running: print the pid if our provisioner runs (the pid file of start, see pidfile.sh).
+running() { pidfile_pid "$pidfile"; }
 
 start() {
-	local p bin
+	local p bin deadline
 	if p=$(running); then
 		log "already running (pid $p)"
 		return
@@ -41,8 +41,14 @@ start() {
 	KUBECONFIG=$CLUSTER_DIR/kubeconfig NFS_SERVER=$NFS_SERVER NFS_PATH=$NFS_PATH \
 		PROVISIONER_NAME=$PROVISIONER_NAME ENABLE_LEADER_ELECTION=false \
 		setsid "$bin/nfs-provisioner" >"$logfile" 2>&1 </dev/null &
-	echo $! >"$pidfile"
-	sleep 1
+	pidfile_write "$pidfile" $! || { tail -n 20 "$logfile" >&2; die "exited at start (log: $logfile)"; }
+	# Ready: the controller logs this once its informers have synced (claims, volumes, classes).
+	deadline=$((SECONDS + START_TIMEOUT))
+	until grep -qF "Started provisioner controller" "$logfile"; do
+		p=$(running) || { tail -n 20 "$logfile" >&2; die "exited at start (log: $logfile)"; }
+		((SECONDS < deadline)) || die "not started after ${START_TIMEOUT}s (log: $logfile; stop: $0 stop)"
+		sleep 0.2
+	done
 	p=$(running) || { tail -n 20 "$logfile" >&2; die "exited at start (log: $logfile)"; }
 	log "running (pid $p) as $PROVISIONER_NAME for $NFS_SERVER:$NFS_PATH, volumes in $VOLUMES_DIR, log $logfile"
 }

@@ -37,31 +37,30 @@ sock=/run/containerd/containerd.sock # inside the namespace
 log() { echo "real-pods: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# pid NAME: the pid of a component of this RP_DIR (its environment names RP_DIR).
-pid() {
-	local p
-	p=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-	tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF -- "RP_DIR=$RP_DIR" || return 1
-	echo "$p"
-}
+# shellcheck source-path=SCRIPTDIR source=pidfile.sh
+. "$here/pidfile.sh"
+
+# pid NAME: the pid of a running component of this RP_DIR (its pid file, see pidfile.sh).
+pid() { pidfile_pid "$run/$1.pid"; }
 anchor() { pid anchor; }
 ns() { nsenter -t "$(anchor)" -n -m --wd="$PWD" -- "$@"; }
 kc() { ns "$KUBECTL" --kubeconfig="$kubeconfig" "$@"; }
 
-# launch NAME COMMAND...: start a component in the namespace, in its own session.
+# launch NAME COMMAND...: start a component in the namespace, in its own session, and record
+# its pid and start time at once (nsenter without --pid, setsid and env exec in place).
 launch() {
 	local name=$1 a
 	shift
 	a=$(anchor)
 	nsenter -t "$a" -n -m -- setsid env "RP_DIR=$RP_DIR" "$@" >"$logs/$name.log" 2>&1 </dev/null &
-	echo $! >"$run/$name.pid"
+	pidfile_write "$run/$name.pid" $! || die "$name exited at once (log: $logs/$name.log)"
 }
 
 wait_for() { # wait_for WHAT COMPONENT COMMAND...
 	local what=$1 name=$2 deadline=$((SECONDS + START_TIMEOUT))
 	shift 2
 	until "$@" >/dev/null 2>&1; do
-		if [[ $name != - ]] && ! pid "$name" >/dev/null && ! { sleep 1 && pid "$name" >/dev/null; }; then
+		if ! pid "$name" >/dev/null; then
 			tail -n 30 "$logs/$name.log" >&2 || true
 			die "$name exited while waiting for $what (log: $logs/$name.log; clean up: $0 stop)"
 		fi
@@ -225,8 +224,8 @@ make_namespace() {
 	local a mp kv key value
 	setsid env "RP_DIR=$RP_DIR" unshare --net --mount --propagation slave --fork --kill-child sleep infinity \
 		</dev/null >/dev/null 2>&1 &
-	echo $! >"$run/anchor.pid"
 	a=$!
+	pidfile_write "$run/anchor.pid" "$a" || die "the namespace anchor (unshare) exited at once"
 	wait_for "the namespace anchor" anchor own_namespace "$a"
 	log "namespace anchor pid $a (net $(readlink "/proc/$a/ns/net"), mnt $(readlink "/proc/$a/ns/mnt"))"
 

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end proof of the local cluster: start it, provision NFS-subdir volumes for a
-# 2-replica StatefulSet, check ordered readiness and the headless Service, stop, and
-# check nothing is left running or listening.  Usage: tests/cluster/smoke.sh
+# 2-replica StatefulSet, check ordered readiness and the headless Service; then the
+# Kubernetes side of site.yml (nfs_provisioner.yml, redis.yml) and playbooks/verify.yml (exec
+# checks off: kwok runs no containers) with an inventory of two k8s_api hosts, verify acting
+# on one of them only; stop, and check nothing is left running or listening.
+#   Usage: tests/cluster/smoke.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+export PATH=$repo/.venv/bin:$PATH ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$repo/ansible.cfg} ANSIBLE_NOCOLOR=1
 CLUSTER_DIR=$(realpath -m "${CLUSTER_DIR:-$here/../../.cluster}")
 export CLUSTER_DIR
 export NFS_SERVER=${NFS_SERVER:-127.0.0.1} NFS_PATH=${NFS_PATH:-/data/nfs}
@@ -129,6 +134,51 @@ kc -n "$ns" delete pvc --all --wait=true >/dev/null
 no_dirs() { ! compgen -G "/persistentvolumes/$ns-data-redis-sts-*" >/dev/null; }
 check "deleting the PVCs removed their directories" eventually 30 no_dirs
 kc delete namespace "$ns" --wait=false >/dev/null
+
+# --- site.yml's Kubernetes side and playbooks/verify.yml --------------------------------------
+inventory=$here/verify/inventory.yml
+ap() { ansible-playbook -i "$inventory" "$@"; }
+out=$CLUSTER_DIR/logs
+# The role applies a StorageClass of the same name (its parameters cannot be changed in place).
+kc delete storageclass nfs-client >/dev/null
+# logged NAME COMMAND...: run COMMAND into $out/NAME.log; on failure print the log's end.
+logged() {
+	local name=$1
+	shift
+	"$@" >"$out/$name.log" 2>&1 || { tail -n 40 "$out/$name.log"; return 1; }
+}
+check "nfs_provisioner.yml and redis.yml converge (on one k8s_api host: they apply once per host)" \
+	logged converge ap -l smoke-api-a "$repo/playbooks/nfs_provisioner.yml" "$repo/playbooks/redis.yml"
+verify() {
+	ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ap "$repo/playbooks/verify.yml" -e verify_exec_checks=false -e verify_timeout=120 \
+		>"$out/verify.json" 2>"$out/verify.stderr" || { tail -n 40 "$out/verify.stderr" "$out/verify.json"; return 1; }
+}
+check "playbooks/verify.yml -e verify_exec_checks=false, two k8s_api hosts" verify
+# What verify.yml's play did, from its JSON output: its number of tasks, the hosts any of them
+# ran on, how many hosts deleted pod 0, its final message, and the result of each check.
+mapfile -t did < <(python3 - "$out/verify.json" <<'EOF'
+import json, sys
+try:
+    plays = json.load(open(sys.argv[1]))["plays"]
+except (OSError, ValueError, KeyError):
+    plays = []
+tasks = [t for p in plays if p["play"]["name"] == "Verify the StatefulSet experiments of the tutorial" for t in p["tasks"]]
+results = lambda prefix: [r for t in tasks if t["task"]["name"].startswith(prefix) for r in t["hosts"].values()]
+print(len(tasks))
+print(",".join(sorted({h for t in tasks for h in t["hosts"]})) or "none")
+print(sum(bool(r.get("changed")) for r in results("Delete pod 0")))
+print(" / ".join(r.get("msg", "") for r in results("Fail if any check failed")) or "none")
+print("; ".join(m.split(" -- ")[0] for r in results("Report every check") for m in r.get("msg", [])) or "none")
+EOF
+)
+echo "verify.yml: ${did[4]}"
+check "verify.yml: ${did[3]}" test "${did[3]}" = "All checks passed (4 PASS, 3 SKIP)"
+check "verify.yml acted once with two k8s_api hosts: its ${did[0]} tasks ran on ${did[1]} alone" test "${did[1]}" = smoke-api-a
+check "verify.yml deleted pod 0 once" test "${did[2]}" = 1
+kc -n smoke-verify delete statefulset redis-sts --wait=true >/dev/null
+kc -n smoke-verify delete pvc --all --wait=true >/dev/null
+no_verify_dirs() { ! compgen -G "/persistentvolumes/smoke-verify-*" >/dev/null; }
+check "deleting verify's PVCs removed their directories" eventually 30 no_verify_dirs
 
 bin=$("$here/build.sh" 2>/dev/null)
 # Other clusters may run the same binaries: ours are those that name CLUSTER_DIR.
