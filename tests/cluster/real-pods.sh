@@ -21,6 +21,10 @@ BRIDGE=rp-br0
 NODE_IP=10.244.0.1 # the bridge's address: node IP, pods' gateway, CoreDNS, the NFS server
 POD_CIDR=10.244.0.0/24
 MARKER=.stateful-nfs-redis-real-pods
+# One node per machine: under cgroup v1 two kubelets share the host's kubepods cgroups and each
+# removes the other's pods as orphans (they crash-loop with SandboxChanged). The file names the
+# RP_DIR of the node that runs.
+OWNER=/run/stateful-nfs-redis-real-pods.owner
 # Empty mount points this script may create on the machine (bind-mounted over in the namespace).
 HOST_MOUNT_POINTS=(/run/containerd /var/lib/cni /var/lib/kubelet)
 # Kernel tunables kubelet insists on (protectKernelDefaults); the namespace sees these values
@@ -267,6 +271,19 @@ make_namespace() {
 
 # --- commands ----------------------------------------------------------------------------
 
+# claim_machine: record this RP_DIR as the machine's one node, or fail naming the one that runs.
+claim_machine() {
+	local other
+	exec {lock}>"$OWNER.lock"
+	flock "$lock"
+	other=$(cat "$OWNER" 2>/dev/null) || other=
+	if [[ -n $other && $other != "$RP_DIR" ]] && pidfile_pid "$other/run/anchor.pid" >/dev/null; then
+		die "another real-pods node runs from $other; two kubelets on one machine remove each other's pods (cgroup v1): stop it first (RP_DIR=$other $0 stop)"
+	fi
+	echo "$RP_DIR" >"$OWNER"
+	exec {lock}>&-
+}
+
 cmd_start() {
 	local line key value started=$SECONDS
 	[[ $(id -u) == 0 ]] || die "needs root (namespaces, mounts, containerd)"
@@ -279,6 +296,7 @@ cmd_start() {
 		log "found a previous run in $RP_DIR: stopping it first"
 		cmd_stop
 	fi
+	claim_machine
 	command -v "$KUBECTL" >/dev/null || die "kubectl not found (set KUBECTL=/path/to/kubectl)"
 	for line in containerd runc ctr /usr/lib/cni/bridge /usr/lib/cni/host-local /sbin/mount.nfs; do
 		command -v "$line" >/dev/null || [[ -x $line ]] || die "$line is missing: run scripts/setup"
@@ -391,6 +409,7 @@ cmd_stop() {
 		log "stopped the namespace anchor (pid $a)"
 	fi
 	rm -f "$run/anchor.pid"
+	if [[ $(cat "$OWNER" 2>/dev/null) == "$RP_DIR" ]]; then rm -f "$OWNER"; fi
 	# Cgroups kubelet made (cgroupsPerQOS) in every v1 hierarchy, deepest first, when empty.
 	for d in /sys/fs/cgroup/*/kubepods; do
 		if [[ -d $d ]]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
