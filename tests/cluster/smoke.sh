@@ -187,6 +187,8 @@ day2() {
 	shift
 	logged "$name" ap "$@"
 }
+# said TEXT LOG: LOG contains TEXT (a regular expression), with the line breaks of the YAML output removed.
+said() { tr -s ' \n' ' ' <"$2" | grep -qE -- "$1"; }
 # changed_total LOG: the sum of changed= over the PLAY RECAP lines of LOG.
 changed_total() { awk '/^[^ ]+ +: ok=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, a, "="); n += a[2] } } END { print n + 0 }' "$1"; }
 pods_of() { kc -n "$vns" get pods -l app=redis-sts -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}'; }
@@ -206,7 +208,7 @@ check "scale.yml -e redis_replicas=2 (down)" day2 scale-down "$repo/playbooks/sc
 check "... pods redis-sts-0 redis-sts-1 only, and PVC redis-pvc-redis-sts-2 kept (whenScaled Retain)" \
 	test "$(pods_of)$(vjp pvc/redis-pvc-redis-sts-2 '{.status.phase}')" = "redis-sts-0 redis-sts-1 Bound"
 check "... and the run says so: LEFT 1 PVC(s) ... redis-pvc-redis-sts-2" \
-	grep -q "LEFT 1 PVC(s) that no pod uses after this scale-down .*redis-pvc-redis-sts-2" "$out/scale-down.log"
+	said 'LEFT 1 PVC\(s\) that no pod uses after this scale-down .*redis-pvc-redis-sts-2' "$out/scale-down.log"
 check "scale.yml -e redis_replicas=2 again" day2 scale-down-again "$repo/playbooks/scale.yml" -e redis_replicas=2
 check "... changed=0 (changed=$(changed_total "$out/scale-down-again.log"))" test "$(changed_total "$out/scale-down-again.log")" = 0
 refused() { ! day2 scale-refused "$repo/playbooks/scale.yml" -e redis_replicas=2 -e redis_architecture=replication -e redis_sentinel_enabled=true &&
@@ -222,7 +224,7 @@ canary_only() {
 		$(image redis-sts-1) == registry.invalid/redis:canary && $(rev redis-sts-0) != "$update_rev" && $(image redis-sts-0) != *canary ]]
 }
 check "... partition 1; only redis-sts-1 runs the new revision $update_rev ($(image redis-sts-1)), redis-sts-0 keeps $(rev redis-sts-0) ($(image redis-sts-0))" canary_only
-check "... and the run reports the canary's revision" grep -q "Canary redis-sts-1 runs revision $update_rev" "$out/canary.log"
+check "... and the run reports the canary's revision" said "Canary redis-sts-1 runs revision $update_rev" "$out/canary.log"
 check "canary.yml -e canary_promote=true" day2 promote "$repo/playbooks/canary.yml" -e redis_image=registry.invalid/redis:canary -e canary_promote=true
 check "... partition 0, both pods on $update_rev, currentRevision too" test \
 	"$(vjp statefulset/redis-sts '{.spec.updateStrategy.rollingUpdate.partition} {.status.currentRevision}') $(rev redis-sts-0) $(rev redis-sts-1)" \
