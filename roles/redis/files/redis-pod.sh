@@ -121,25 +121,30 @@ start_sentinel() {
 }
 
 # preStop of the redis container: if this pod is the primary, ask the Sentinel of another pod to
-# fail over (this pod's own Sentinel is stopping too) and wait, at most 20 s, until the Sentinels
-# name another primary. Never fails: the pod stops either way.
+# fail over (this pod's own Sentinel is stopping too; a Sentinel that does not know a good replica
+# yet answers NOGOODSLAVE, so ask again) and wait until the Sentinels name another primary, at most
+# 20 s. Never fails: the pod stops either way.
 prestop() {
   if [ -z "$sentinel_port" ]; then exit 0; fi
   role=$(timeout 3 redis-cli -p "$port" role 2>/dev/null | head -n 1) || role=""
   if [ "$role" != master ]; then exit 0; fi
   own=$(getent ahosts "$me" | awk '{ print $1 }' | sort -u) || own=""
-  for ip in $(getent ahosts "$domain" | awk '{ print $1 }' | sort -u); do
-    if printf '%s\n' "$own" | grep -qxF "$ip"; then continue; fi
-    reply=$(timeout 3 redis-cli -h "$ip" -p "$sentinel_port" sentinel failover "$master_set" 2>&1) || reply="no answer"
-    log "SENTINEL FAILOVER asked of $ip: $reply"
-    case $reply in OK | *INPROG*) break ;; esac
-  done
   start=$(date +%s)
+  asked=""
   while [ $(($(date +%s) - start)) -lt 20 ]; do
-    now=$(sentinel_primary)
-    if [ -n "$now" ] && [ "$now" != "$me $port" ]; then
-      log "$now is the primary after $(($(date +%s) - start)) s"
-      exit 0
+    if [ -z "$asked" ]; then
+      for ip in $(getent ahosts "$domain" | awk '{ print $1 }' | sort -u); do
+        if printf '%s\n' "$own" | grep -qxF "$ip"; then continue; fi
+        reply=$(timeout 3 redis-cli -h "$ip" -p "$sentinel_port" sentinel failover "$master_set" 2>&1) || reply="no answer"
+        log "SENTINEL FAILOVER asked of $ip: $reply"
+        case $reply in OK | *INPROG*) asked=$ip; break ;; esac
+      done
+    else
+      now=$(sentinel_primary)
+      if [ -n "$now" ] && [ "$now" != "$me $port" ]; then
+        log "$now is the primary after $(($(date +%s) - start)) s"
+        exit 0
+      fi
     fi
     sleep 0.5
   done
