@@ -174,7 +174,7 @@ pv0=$(jp "$ns" "pvc/redis-pvc-$sts-0" '{.spec.volumeName}')
 dir0=$(basename "$(jp - "pv/$pv0" '{.spec.nfs.path}')")
 say "Redis's files of $sts-0 on the server's disk: $(podman exec "$server" ls -lnR "/data/nfs/$dir0" | grep -v '^total' | tr -s ' ' | tr '\n' ';')"
 # Append-only file on by default (Redis 7: appendonlydir/), RDB snapshots as configured.
-saved() { podman exec "$server" sh -c "ls /data/nfs/$dir0 | grep -qE '^(appendonlydir|appendonly.aof|dump.rdb)\$' && test -z \"\$(find /data/nfs/$dir0 ! -uid 999)\""; }
+saved() { podman exec "$server" sh -c "ls /data/nfs/$dir0 | grep -qE '^(appendonlydir|appendonly.aof|dump.rdb)\$' && test -z \"\$(find /data/nfs/$dir0 -mindepth 1 ! -uid 999)\""; }
 check "$sts-0 saved its data set to the export (append-only file or dump.rdb on the server, every file owned by uid 999)" saved
 say "DNS, answered by the node's CoreDNS: $(grep -E 'redis-sts-[01]\.redis-svc' "$RP_DIR/logs/coredns.log" | head -n 2 | tr -s ' ' | tr '\n' ';')"
 say "from inside $sts-1: $(kc -n "$ns" exec "$sts-1" -c redis -- getent hosts "$sts-0.redis-svc.$ns.svc.cluster.local")"
