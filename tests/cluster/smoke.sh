@@ -211,7 +211,7 @@ check "... and the run says so: LEFT 1 PVC(s) ... redis-pvc-redis-sts-2" \
 	said 'LEFT 1 PVC\(s\) that no pod uses after this scale-down .*redis-pvc-redis-sts-2' "$out/scale-down.log"
 check "scale.yml -e redis_replicas=2 again" day2 scale-down-again "$repo/playbooks/scale.yml" -e redis_replicas=2
 check "... changed=0 (changed=$(changed_total "$out/scale-down-again.log"))" test "$(changed_total "$out/scale-down-again.log")" = 0
-refused() { ! day2 scale-refused "$repo/playbooks/scale.yml" -e redis_replicas=2 -e redis_architecture=replication -e redis_sentinel_enabled=true &&
+refused() { ! ap "$repo/playbooks/scale.yml" -e redis_replicas=2 -e redis_architecture=replication -e redis_sentinel_enabled=true >"$out/scale-refused.log" 2>&1 &&
 	grep -q "redis_sentinel_enabled" "$out/scale-refused.log" && [[ $(vjp statefulset/redis-sts '{.spec.replicas}') == 2 ]]; }
 check "scale.yml refuses Sentinel with 2 replicas (the role's rule) and changes nothing" refused
 rev() { vjp "pod/$1" '{.metadata.labels.controller-revision-hash}'; }
