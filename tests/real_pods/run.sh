@@ -254,6 +254,19 @@ check "the failover took less than 30 s (${failover:-?} s; down-after-millisecon
 	python3 -c 'import sys; sys.exit(not (sys.argv[1] and float(sys.argv[1]) < 30))' "${failover:-}"
 t0=$SECONDS
 check "ansible-playbook playbooks/scale.yml -e redis_replicas=4" ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=4
+# The quorum (from the replica count) is in the pod template: scaling restarts every pod, and
+# the primary may end up on the new pod 3. scale.yml must then refuse to remove it.
+primary() { kc -n "$rns" exec redis-sts-0 -c sentinel -- redis-cli -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1; }
+p4=$(primary)
+say "after the scale-up Sentinel names the primary $p4"
+if [[ $p4 == redis-sts-3.* ]]; then
+	refused3() { ! ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=3 >"$RP_DIR/scale-refused.log" 2>&1 &&
+		said 'The current primary is redis-sts-3, which a scale-down to 3 pods would remove' "$RP_DIR/scale-refused.log"; }
+	check "the primary is redis-sts-3: scale.yml -e redis_replicas=3 refuses to remove it" refused3
+	kc -n "$rns" exec redis-sts-0 -c sentinel -- redis-cli -p 26379 SENTINEL FAILOVER mymaster
+	moved() { [[ $(primary) != redis-sts-3.* ]]; }
+	check "after SENTINEL FAILOVER (what the refusal says to do) the primary is another pod" eventually 60 moved
+fi
 scale_down() { ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=3 | tee "$RP_DIR/scale-down.log"; }
 check "ansible-playbook playbooks/scale.yml -e redis_replicas=3 (SENTINEL RESET in each remaining Sentinel)" scale_down
 say "scale 3 -> 4 -> 3 took $((SECONDS - t0)) s"
