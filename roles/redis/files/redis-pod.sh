@@ -122,8 +122,8 @@ start_sentinel() {
 
 # preStop of the redis container: if this pod is the primary, ask the Sentinel of another pod to
 # fail over (this pod's own Sentinel is stopping too; a Sentinel that does not know a good replica
-# yet answers NOGOODSLAVE, so ask again) and wait until the Sentinels name another primary, at most
-# 20 s. Never fails: the pod stops either way.
+# yet answers NOGOODSLAVE, so ask again) and wait until the Sentinels name another primary and the
+# failover is over (the other replicas follow it), at most 20 s. Never fails: the pod stops either way.
 prestop() {
   if [ -z "$sentinel_port" ]; then exit 0; fi
   role=$(timeout 3 redis-cli -p "$port" role 2>/dev/null | head -n 1) || role=""
@@ -140,8 +140,11 @@ prestop() {
         case $reply in OK | *INPROG*) asked=$ip; break ;; esac
       done
     else
+      # Done when the Sentinel names another primary and has reconfigured the other replicas.
       now=$(sentinel_primary)
-      if [ -n "$now" ] && [ "$now" != "$me $port" ]; then
+      flags=$(timeout 3 redis-cli -h "$asked" -p "$sentinel_port" sentinel master "$master_set" 2>/dev/null \
+        | awk 'previous == "flags" { print } { previous = $0 }') || flags=""
+      if [ -n "$now" ] && [ "$now" != "$me $port" ] && [ -n "$flags" ] && [ "${flags#*failover_in_progress}" = "$flags" ]; then
         log "$now is the primary after $(($(date +%s) - start)) s"
         exit 0
       fi
