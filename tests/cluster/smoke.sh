@@ -3,7 +3,9 @@
 # 2-replica StatefulSet, check ordered readiness and the headless Service; then the
 # Kubernetes side of site.yml (nfs_provisioner.yml, redis.yml) and playbooks/verify.yml (exec
 # checks off: kwok runs no containers) with an inventory of two k8s_api hosts, verify acting
-# on one of them only; stop, and check nothing is left running or listening.
+# on one of them only; the day-2 playbooks scale.yml (2 -> 3 -> 2, --check, re-runs with
+# changed=0, the kept PVC) and canary.yml (only the highest ordinal, then promote); stop, and
+# check nothing is left running or listening.
 #   Usage: tests/cluster/smoke.sh
 set -euo pipefail
 
@@ -175,6 +177,58 @@ echo "verify.yml: ${did[4]}"
 check "verify.yml: ${did[3]}" test "${did[3]}" = "All checks passed (4 PASS, 3 SKIP)"
 check "verify.yml acted once with two k8s_api hosts: its ${did[0]} tasks ran on ${did[1]} alone" test "${did[1]}" = smoke-api-a
 check "verify.yml deleted pod 0 once" test "${did[2]}" = 1
+
+# --- Day 2: playbooks/scale.yml and playbooks/canary.yml on verify's StatefulSet (2 pods) -------
+vns=smoke-verify
+vjp() { kc -n "$vns" get "$1" -o "jsonpath=$2"; }
+# day2 NAME ARGS...: ansible-playbook ARGS into $out/NAME.log (both k8s_api hosts: the playbooks act once).
+day2() {
+	local name=$1
+	shift
+	logged "$name" ap "$@"
+}
+# said TEXT LOG: LOG contains TEXT (a regular expression), with the line breaks of the YAML output removed.
+said() { tr -s ' \n' ' ' <"$2" | grep -qE -- "$1"; }
+# changed_total LOG: the sum of changed= over the PLAY RECAP lines of LOG.
+changed_total() { awk '/^[^ ]+ +: ok=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { split($i, a, "="); n += a[2] } } END { print n + 0 }' "$1"; }
+pods_of() { kc -n "$vns" get pods -l app=redis-sts -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}'; }
+check "scale.yml --check -e redis_replicas=3 runs" day2 scale-check "$repo/playbooks/scale.yml" --check --diff -e redis_replicas=3
+check_diff() { (($(changed_total "$out/scale-check.log") > 0)) && grep -qE '^[-+] +"?replicas"?: [23],?$' "$out/scale-check.log"; }
+check "... reports a change (changed=$(changed_total "$out/scale-check.log")) and --diff shows spec.replicas 2 -> 3" check_diff
+check "... and changes nothing: spec.replicas 2, pods redis-sts-0 redis-sts-1" \
+	test "$(vjp statefulset/redis-sts '{.spec.replicas}') $(pods_of)" = "2 redis-sts-0 redis-sts-1 "
+check "scale.yml -e redis_replicas=3 (up, ordered wait)" day2 scale-up "$repo/playbooks/scale.yml" -e redis_replicas=3
+check "... 3 Ready replicas and PVC redis-pvc-redis-sts-2 Bound" \
+	test "$(vjp statefulset/redis-sts '{.status.readyReplicas}') $(vjp pvc/redis-pvc-redis-sts-2 '{.status.phase}')" = "3 Bound"
+created_after_ready() { ! [[ $(vjp pod/redis-sts-2 '{.metadata.creationTimestamp}') < $(vjp pod/redis-sts-1 '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}') ]]; }
+check "... redis-sts-2 was created only after redis-sts-1 was Ready" created_after_ready
+check "scale.yml -e redis_replicas=3 again" day2 scale-up-again "$repo/playbooks/scale.yml" -e redis_replicas=3
+check "... changed=0 (changed=$(changed_total "$out/scale-up-again.log"))" test "$(changed_total "$out/scale-up-again.log")" = 0
+check "scale.yml -e redis_replicas=2 (down)" day2 scale-down "$repo/playbooks/scale.yml" -e redis_replicas=2
+check "... pods redis-sts-0 redis-sts-1 only, and PVC redis-pvc-redis-sts-2 kept (whenScaled Retain)" \
+	test "$(pods_of)$(vjp pvc/redis-pvc-redis-sts-2 '{.status.phase}')" = "redis-sts-0 redis-sts-1 Bound"
+check "... and the run says so: LEFT 1 PVC(s) ... redis-pvc-redis-sts-2" \
+	said 'LEFT 1 PVC\(s\) that no pod uses after this scale-down .*redis-pvc-redis-sts-2' "$out/scale-down.log"
+check "scale.yml -e redis_replicas=2 again" day2 scale-down-again "$repo/playbooks/scale.yml" -e redis_replicas=2
+check "... changed=0 (changed=$(changed_total "$out/scale-down-again.log"))" test "$(changed_total "$out/scale-down-again.log")" = 0
+refused() { ! ap "$repo/playbooks/scale.yml" -e redis_replicas=2 -e redis_architecture=replication -e redis_sentinel_enabled=true >"$out/scale-refused.log" 2>&1 &&
+	grep -q "redis_sentinel_enabled" "$out/scale-refused.log" && [[ $(vjp statefulset/redis-sts '{.spec.replicas}') == 2 ]]; }
+check "scale.yml refuses Sentinel with 2 replicas (the role's rule) and changes nothing" refused
+rev() { vjp "pod/$1" '{.metadata.labels.controller-revision-hash}'; }
+check "canary.yml -e redis_image=registry.invalid/redis:canary (partition = replicas - 1)" \
+	day2 canary "$repo/playbooks/canary.yml" -e redis_image=registry.invalid/redis:canary
+update_rev=$(vjp statefulset/redis-sts '{.status.updateRevision}')
+image() { vjp "pod/$1" '{.spec.containers[?(@.name=="redis")].image}'; }
+canary_only() {
+	[[ $(vjp statefulset/redis-sts '{.spec.updateStrategy.rollingUpdate.partition}') == 1 && $(rev redis-sts-1) == "$update_rev" &&
+		$(image redis-sts-1) == registry.invalid/redis:canary && $(rev redis-sts-0) != "$update_rev" && $(image redis-sts-0) != *canary ]]
+}
+check "... partition 1; only redis-sts-1 runs the new revision $update_rev ($(image redis-sts-1)), redis-sts-0 keeps $(rev redis-sts-0) ($(image redis-sts-0))" canary_only
+check "... and the run reports the canary's revision" said "Canary redis-sts-1 runs revision $update_rev" "$out/canary.log"
+check "canary.yml -e canary_promote=true" day2 promote "$repo/playbooks/canary.yml" -e redis_image=registry.invalid/redis:canary -e canary_promote=true
+check "... partition 0, both pods on $update_rev, currentRevision too" test \
+	"$(vjp statefulset/redis-sts '{.spec.updateStrategy.rollingUpdate.partition} {.status.currentRevision}') $(rev redis-sts-0) $(rev redis-sts-1)" \
+	= "0 $update_rev $update_rev $update_rev"
 kc -n smoke-verify delete statefulset redis-sts --wait=true >/dev/null
 kc -n smoke-verify delete pvc --all --wait=true >/dev/null
 no_verify_dirs() { ! compgen -G "/persistentvolumes/smoke-verify-*" >/dev/null; }

@@ -3,9 +3,12 @@
 # pods really run (tests/cluster/real-pods.sh: kubelet, containerd, CoreDNS in a private
 # network + mount namespace), with NFS volumes served by nfs-ganesha in the podman container
 # rp-nfs-server and mounted by the node's FUSE NFSv3 client. Then: the order in which kubelet
-# made the pods Ready, 100 MB through a pod's NFS volume (read back by another NFS client and
-# on the server's disk), a Redis with a password from a Secret, and root_squash against the
-# redis image's chown. Always stops everything and checks nothing is left.
+# made the pods Ready, auth on by default (generated password) and the pods' non-root uid 999,
+# 100 MB through a pod's NFS volume (read back by another NFS client and on the server's disk),
+# a Redis with a given password, root_squash against the redis image's chown, then replication
+# with Sentinel (namespace rp-repl, 3 pods): verify.yml's replication and failover checks, with
+# the failover time, and scale.yml 3 -> 4 -> 3 (SENTINEL RESET). Always stops everything and
+# checks nothing is left.
 #
 #   tests/real_pods/run.sh        env: RP_DIR (default <repo>/.real-pods), KEEP_STATE=1
 set -euo pipefail
@@ -48,6 +51,8 @@ eventually() { # eventually TIMEOUT COMMAND...
 		sleep 1
 	done
 }
+# said TEXT FILE: FILE contains TEXT (a regular expression), with the line breaks of Ansible's YAML output removed.
+said() { tr -s ' \n' ' ' <"$2" | grep -qE -- "$1"; }
 epoch() { [[ -n $1 ]] && date -d "$1" +%s; }
 
 # --- peak memory: RSS of every process in the node's network namespace (control plane,
@@ -103,6 +108,17 @@ say "converging site.yml"
 check "ansible-playbook site.yml" ap "$repo/site.yml"
 kc get nodes,pods,pvc -o wide -A
 kc get pv
+secret_label=$(jp "$ns" secret/redis-auth '{.metadata.labels.app\.kubernetes\.io/managed-by}' 2>/dev/null || true)
+check "auth on by default: the role generated Secret redis-auth (managed-by ${secret_label:-none})" test "$secret_label" = stateful.nfs_redis
+noauth0=$(kc -n "$ns" exec "$sts-0" -c redis -- env -u REDISCLI_AUTH redis-cli ping 2>&1 || true)
+check "... $sts-0 refuses an unauthenticated PING ($noauth0)" grep -q NOAUTH <<<"$noauth0"
+check "... and answers PONG with the generated password (REDISCLI_AUTH from the Secret)" \
+	test "$(kc -n "$ns" exec "$sts-0" -c redis -- redis-cli ping)" = PONG
+ids=$(kc -n "$ns" exec "$sts-0" -c redis -- id -u):$(kc -n "$ns" exec "$sts-0" -c redis -- id -g)
+rootfs=$(kc -n "$ns" exec "$sts-0" -c redis -- touch /rp-rootfs 2>&1 || true)
+say "in $sts-0: uid:gid $ids; a write to the root file system: $rootfs"
+check "the redis container runs as uid 999, gid 999 (non-root by default)" test "$ids" = 999:999
+check "... with a read-only root file system" grep -q 'Read-only file system' <<<"$rootfs"
 
 # --- 2. ordered readiness, computed by kubelet --------------------------------------------
 say "statefulset_ready: the order in which kubelet made the pods Ready"
@@ -134,30 +150,32 @@ data_mount=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'grep " /data " /proc/m
 say "$sts-1's /data, as the pod sees it: $data_mount"
 check "$sts-1's /data is a FUSE NFS mount of 10.244.0.1:/data/nfs/$dir1" grep -q "^10.244.0.1:/data/nfs/$dir1 /data fuse.nfs " <<<"$data_mount"
 say "writing 100 MiB of random data to $sts-1:/data over NFS, then reading it back"
-kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'head -c 104857600 /dev/urandom >/tmp/rp-100m && sha256sum /tmp/rp-100m' >"$RP_DIR/sum.pod"
-tp_write=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'dd if=/tmp/rp-100m of=/data/rp-100m bs=1M conv=fsync 2>&1 | tail -n 1')
+# The root file system is read-only (no /tmp): the data goes from /dev/urandom straight to /data.
+tp_write=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'dd if=/dev/urandom of=/data/rp-100m bs=1M count=100 conv=fsync 2>&1 | tail -n 1')
+want=$(kc -n "$ns" exec "$sts-1" -c redis -- sha256sum /data/rp-100m | cut -d' ' -f1)
 tp_read=$(kc -n "$ns" exec "$sts-1" -c redis -- sh -c 'dd if=/data/rp-100m of=/dev/null bs=1M 2>&1 | tail -n 1')
-say "throughput: write+fsync: $tp_write"
+say "throughput: write+fsync (from /dev/urandom): $tp_write"
 say "throughput: read back:   $tp_read"
-want=$(cut -d' ' -f1 "$RP_DIR/sum.pod")
-check "the pod reads back what it wrote (sha256 $want)" \
-	test "$(kc -n "$ns" exec "$sts-1" -c redis -- sha256sum /data/rp-100m | cut -d' ' -f1)" = "$want"
-check "another NFS client (libnfs nfs-cat, NFSv3) reads the same bytes from 10.244.0.1:/data/nfs/$dir1/rp-100m" \
+check "the pod wrote 100 MiB (104857600 bytes on the server's disk)" \
+	test "$(podman exec "$server" stat -c %s "/data/nfs/$dir1/rp-100m")" = 104857600
+check "another NFS client (libnfs nfs-cat, NFSv3) reads the bytes the pod reads (sha256 $want)" \
 	test "$("$rp" exec sh -c "nfs-cat nfs://10.244.0.1/data/nfs/$dir1/rp-100m | sha256sum" | cut -d' ' -f1)" = "$want"
 check "the file is on the NFS server's disk (podman exec $server sha256sum /data/nfs/$dir1/rp-100m)" \
 	test "$(podman exec "$server" sha256sum "/data/nfs/$dir1/rp-100m" | cut -d' ' -f1)" = "$want"
-kc -n "$ns" exec "$sts-1" -c redis -- rm -f /data/rp-100m /tmp/rp-100m
+kc -n "$ns" exec "$sts-1" -c redis -- rm -f /data/rp-100m
 say "FUSE NFS mounts on the node: $("$rp" exec grep -c ' fuse.nfs ' /proc/self/mountinfo)"
 
 # --- 4. playbooks/verify.yml with its exec checks ------------------------------------------
 say "playbooks/verify.yml -e verify_exec_checks=true"
-check "ansible-playbook playbooks/verify.yml -e verify_exec_checks=true (7 checks, none skipped)" \
-	ap "$repo/playbooks/verify.yml" -e verify_exec_checks=true -e verify_timeout=180
+verify_standalone() { ap "$repo/playbooks/verify.yml" -e verify_exec_checks=true -e verify_timeout=180 | tee "$RP_DIR/verify.log"; }
+check "ansible-playbook playbooks/verify.yml -e verify_exec_checks=true" verify_standalone
+check "... standalone: 7 checks, none skipped" grep -q 'All checks passed (7 PASS, 0 SKIP)' "$RP_DIR/verify.log"
 pv0=$(jp "$ns" "pvc/redis-pvc-$sts-0" '{.spec.volumeName}')
 dir0=$(basename "$(jp - "pv/$pv0" '{.spec.nfs.path}')")
-say "Redis's dump of $sts-0 on the server's disk: $(podman exec "$server" ls -ln "/data/nfs/$dir0" | tail -n +2 | tr -s ' ' | tr '\n' ';')"
-check "$sts-0 saved its data set to the export (dump.rdb on the server, owned by uid 999)" \
-	test "$(podman exec "$server" stat -c %u "/data/nfs/$dir0/dump.rdb")" = 999
+say "Redis's files of $sts-0 on the server's disk: $(podman exec "$server" ls -lnR "/data/nfs/$dir0" | grep -v '^total' | tr -s ' ' | tr '\n' ';')"
+# Append-only file on by default (Redis 7: appendonlydir/), RDB snapshots as configured.
+saved() { podman exec "$server" sh -c "ls /data/nfs/$dir0 | grep -qE '^(appendonlydir|appendonly.aof|dump.rdb)\$' && test -z \"\$(find /data/nfs/$dir0 -mindepth 1 ! -uid 999)\""; }
+check "$sts-0 saved its data set to the export (append-only file or dump.rdb on the server, every file owned by uid 999)" saved
 say "DNS, answered by the node's CoreDNS: $(grep -E 'redis-sts-[01]\.redis-svc' "$RP_DIR/logs/coredns.log" | head -n 2 | tr -s ' ' | tr '\n' ';')"
 say "from inside $sts-1: $(kc -n "$ns" exec "$sts-1" -c redis -- getent hosts "$sts-0.redis-svc.$ns.svc.cluster.local")"
 check "a name outside the cluster is NXDOMAIN (nothing is forwarded)" \
@@ -214,7 +232,57 @@ check "dump.rdb on the squashed export is owned by 999:999" \
 gid=$(kc -n "$ns" exec rp-squash-user -- stat -c %g /data)
 check "fsGroup 999 did not change the NFS volume's group (kubelet manages no NFS ownership): gid $gid" test "$gid" = 0
 
-# --- 7. stop, and nothing is left ---------------------------------------------------------
+# --- 7. replication with Sentinel ----------------------------------------------------------
+rns="rp-repl"
+rv=(-e @"$here/repl-vars.yml")
+say "replication + Sentinel, 3 pods (namespace $rns): redis.yml, verify.yml, scale.yml 3 -> 4 -> 3"
+t0=$SECONDS
+check "ansible-playbook playbooks/redis.yml with redis_architecture=replication redis_sentinel_enabled=true redis_replicas=3" \
+	ap "$repo/playbooks/redis.yml" "${rv[@]}"
+say "converged in $((SECONDS - t0)) s"
+kc -n "$rns" get pods,pvc -o wide
+secret_before=$(jp "$rns" secret/redis-auth '{.metadata.resourceVersion} {.data.password}' | sha256sum)
+t0=$SECONDS
+verify_repl() { ap "$repo/playbooks/verify.yml" "${rv[@]}" -e verify_exec_checks=true -e verify_timeout=180 | tee "$RP_DIR/verify-repl.log"; }
+check "ansible-playbook playbooks/verify.yml (replication + Sentinel, exec checks)" verify_repl
+say "verify.yml took $((SECONDS - t0)) s"
+check "... 11 checks, none skipped" grep -q 'All checks passed (11 PASS, 0 SKIP)' "$RP_DIR/verify-repl.log"
+# Check 10's message: "... named <host> (<pod>) after <seconds> s, which says role:master".
+failover=$(tr -s ' \n' ' ' <"$RP_DIR/verify-repl.log" | grep -oE 'after [0-9.]+ s, which says' | cut -d' ' -f2 | head -n 1)
+say "failover: the primary's pod deleted -> Sentinel names another primary after ${failover:-?} s"
+check "the failover took less than 30 s (${failover:-?} s; down-after-milliseconds 5000, and the primary's preStop asks for it)" \
+	python3 -c 'import sys; sys.exit(not (sys.argv[1] and float(sys.argv[1]) < 30))' "${failover:-}"
+t0=$SECONDS
+check "ansible-playbook playbooks/scale.yml -e redis_replicas=4" ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=4
+# The quorum (from the replica count) is in the pod template: scaling restarts every pod, and
+# the primary may end up on the new pod 3. scale.yml must then refuse to remove it.
+primary() { kc -n "$rns" exec redis-sts-0 -c sentinel -- redis-cli -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1; }
+p4=$(primary)
+say "after the scale-up Sentinel names the primary $p4"
+if [[ $p4 == redis-sts-3.* ]]; then
+	refused3() { ! ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=3 >"$RP_DIR/scale-refused.log" 2>&1 &&
+		said 'The current primary is redis-sts-3, which a scale-down to 3 pods would remove' "$RP_DIR/scale-refused.log"; }
+	check "the primary is redis-sts-3: scale.yml -e redis_replicas=3 refuses to remove it" refused3
+	kc -n "$rns" exec redis-sts-0 -c sentinel -- redis-cli -p 26379 SENTINEL FAILOVER mymaster
+	moved() { [[ $(primary) != redis-sts-3.* ]]; }
+	check "after SENTINEL FAILOVER (what the refusal says to do) the primary is another pod" eventually 60 moved
+fi
+scale_down() { ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=3 | tee "$RP_DIR/scale-down.log"; }
+check "ansible-playbook playbooks/scale.yml -e redis_replicas=3 (SENTINEL RESET in each remaining Sentinel)" scale_down
+say "scale 3 -> 4 -> 3 took $((SECONDS - t0)) s"
+check "... it left PVC redis-pvc-redis-sts-3 and said so" said 'LEFT 1 PVC\(s\) that no pod uses after this scale-down .*redis-pvc-redis-sts-3' "$RP_DIR/scale-down.log"
+sentinel_view() { # the primary, replicas and other Sentinels as the Sentinel of pod $1 sees them
+	kc -n "$rns" exec "redis-sts-$1" -c sentinel -- redis-cli -p 26379 SENTINEL master mymaster |
+		awk 'NR % 2 { k = $0; next } k == "name" || k == "ip" || k == "num-slaves" || k == "num-other-sentinels" { printf "%s=%s ", k, $0 }'
+}
+views=$(for i in 0 1 2; do sentinel_view "$i"; echo; done)
+say "Sentinels after the scale-down: $(tr '\n' ';' <<<"$views")"
+check "... every Sentinel knows 2 replicas and 2 other Sentinels, and all name the same primary" \
+	test "$(awk '{print $2, $3, $4}' <<<"$views" | sort -u | wc -l) $(grep -c 'num-slaves=2 num-other-sentinels=2' <<<"$views")" = "1 3"
+check "the generated password did not change over the re-runs (Secret $rns/redis-auth, same resourceVersion and data)" \
+	test "$(jp "$rns" secret/redis-auth '{.metadata.resourceVersion} {.data.password}' | sha256sum)" = "$secret_before"
+
+# --- 8. stop, and nothing is left ---------------------------------------------------------
 kill "$sampler_pid" 2>/dev/null || true
 sampler_pid=
 peak=$(cat "$mem_file" 2>/dev/null || echo 0)
