@@ -12,6 +12,7 @@ themselves is counted.
 """
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -349,12 +350,18 @@ class Cluster:
         starves the heartbeat, the node lifecycle controller declares every node NotReady after
         50 s and marks the pods NotReady, which kwok never reverts. A Lease renewal is a
         heartbeat the controller accepts, and it changes nothing kwok watches.
+
+        The thread is stopped, and waited for, when the process exits (atexit): a daemon thread
+        still in an HTTP call while the interpreter shut down made the process abort (exit 134)
+        after its results were written.
         """
         coordination = client.CoordinationV1Api(self.api)
         nodes = [n.metadata.name for n in self.core.list_node(label_selector="type=kwok").items]
 
+        stop = threading.Event()
+
         def renew():
-            while True:
+            while not stop.is_set():
                 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 for node in nodes:
                     body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
@@ -367,10 +374,15 @@ class Cluster:
                             log("lease renewal of %s failed: %s" % (node, exc.reason))
                             continue
                         coordination.create_namespaced_lease("kube-node-lease", body)
-                time.sleep(interval)
+                stop.wait(interval)
 
         thread = threading.Thread(target=renew, daemon=True, name="node-leases")
         thread.start()
+
+        def stop_renewing():
+            stop.set()
+            thread.join()
+        atexit.register(stop_renewing)
 
     def ensure_namespace(self, name):
         try:
