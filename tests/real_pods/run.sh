@@ -253,9 +253,15 @@ say "failover: the primary's pod deleted -> Sentinel names another primary after
 check "the failover took less than 30 s (${failover:-?} s; down-after-milliseconds 5000, and the primary's preStop asks for it)" \
 	python3 -c 'import sys; sys.exit(not (sys.argv[1] and float(sys.argv[1]) < 30))' "${failover:-}"
 t0=$SECONDS
+uids() { kc -n "$rns" get pods -l app=redis-sts -o 'jsonpath={range .items[*]}{.metadata.name}={.metadata.uid} {end}'; }
+uids_before=$(uids)
 check "ansible-playbook playbooks/scale.yml -e redis_replicas=4" ap "$repo/playbooks/scale.yml" "${rv[@]}" -e redis_replicas=4
-# The quorum (from the replica count) is in the pod template: scaling restarts every pod, and
-# the primary may end up on the new pod 3. scale.yml must then refuse to remove it.
+# The Sentinel quorum is a fixed number, not derived from the replica count: a scale changes
+# nothing in the pod template, so the pods that were there run on (same uids).
+kept_pods() { [[ $(uids) == "$uids_before"* ]]; }
+check "the scale-up restarted none of redis-sts-0..2 (same pod uids)" kept_pods
+# The primary can still be on the highest ordinal after earlier failovers: scale.yml must then
+# refuse to remove it.
 primary() { kc -n "$rns" exec redis-sts-0 -c sentinel -- redis-cli -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1; }
 p4=$(primary)
 say "after the scale-up Sentinel names the primary $p4"
