@@ -35,7 +35,7 @@ rm -rf "$site"
 mkdir -p "$(dirname "$site")" && mkdir -m 700 "$site"
 antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error --dest-dir "$site" stateful.nfs_redis >/dev/null
 printf '\n# Offline: no intersphinx inventory is fetched.\nintersphinx_mapping = {}\n' >>"$site/conf.py"
-mkdir -m 700 "$site/rst"
+mkdir -p "$site/rst" && chmod og-w "$site/rst"
 antsibull-docs --config-file "$site/antsibull-docs.cfg" collection --cleanup everything --fail-on-error \
   --use-current --squash-hierarchy --dest-dir "$site/rst" stateful.nfs_redis
 sphinx-build -M html "$site/rst" "$site/build" -c "$site" -q -w "$work/warnings.log" || true
@@ -46,7 +46,7 @@ theirs=$(grep -cE "$external" "$work/warnings.log" || true)
 grep -vE "$external" "$work/warnings.log" || true
 pages=$(find "$site/build/html" -name '*.html' | wc -l)
 echo "docsite: $pages HTML pages; $ours warnings of ours, $theirs references to pages outside the collection (resolved by intersphinx on docs.ansible.com)"
-for page in statefulset_ready_module redis_role nfs_server_role k8s_quantity_filter module_available_test guide_statefulset_ready; do
+for page in statefulset_ready_module redis_role nfs_server_role k8s_quantity_filter module_available_test docsite/guide_statefulset_ready; do
   [[ -f $site/build/html/$page.html ]] || { echo "FAIL: no page $page" >&2; exit 1; }
 done
 ((ours == 0)) || { echo "FAIL: Sphinx warnings of ours (above)" >&2; exit 1; }

@@ -49,7 +49,9 @@ for c in plugins:
     if not doc.get("short_description"):
         problems.append("%s %s: no documentation imported" % (c["content_type"], c["content_name"]))
 module = [c for c in contents if c["content_type"] == "module" and c["content_name"] == "statefulset_ready"]
-options = ((module[0].get("doc_strings") or {}).get("doc") or {}).get("options", {}) if module else {}
+options = ((module[0].get("doc_strings") or {}).get("doc") or {}).get("options", []) if module else []
+# galaxy-importer lists the options as [{name: ..., ...}].
+options = [o["name"] for o in options] if isinstance(options, list) else list(options)
 for name in ("name", "namespace", "timeout", "host", "kubeconfig", "api_key"):
     if name not in options:
         problems.append("statefulset_ready: option %s missing from the imported documentation" % name)
