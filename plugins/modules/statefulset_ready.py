@@ -64,7 +64,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - stateful.nfs_redis.k8s_auth
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

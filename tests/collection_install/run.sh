@@ -23,18 +23,38 @@ cd "$work"
 step() { printf '== collection_install: %s\n' "$*"; }
 
 step "build the tarball"
-# From the files git tracks (and new ones it does not ignore), as in a fresh clone: the working
-# tree may hold state of other tests (a cluster directory, mounts) that a clone does not have.
-mkdir -p "$work/src"
-(cd "$repo" && { git ls-files; git ls-files -o --exclude-standard; } | sort -u |
-  while read -r f; do [[ -e $f ]] && echo "$f"; done | rsync -a --files-from=- ./ "$work/src/")
-(cd "$work/src" && ansible-galaxy collection build --force --output-path "$work/dist" >/dev/null)
-tarball=$(ls "$work"/dist/stateful-nfs_redis-*.tar.gz)
+tarball=$("$repo/tests/packaging/build-tarball.sh" "$work/dist")
 echo "$(basename "$tarball"): $(tar -tzf "$tarball" | wc -l) files"
-if tar -tzf "$tarball" | grep -E '(^|/)(\.collections|\.venv|\.cluster|tests/output)(/|$)'; then
-  echo "FAIL: the tarball contains development state (above)" >&2
+if tar -tzf "$tarball" | grep -E '^(\.[^/]+|tests|molecule|scripts|benchmarks|changelogs/fragments)(/|$)'; then
+  echo "FAIL: the tarball contains development content (above)" >&2
   exit 1
 fi
+
+# Next to what each current Ansible package bundles: ansible-galaxy resolves our dependencies
+# against the bundled collections (--offline: Galaxy is not asked). .venv's ansible package, and
+# the wheels of newer ones scripts/setup keeps (they need Python 3.12, so only their collections).
+bundles=("$venv/lib/python3.11/site-packages")
+for wheel in "${ANSIBLE_WHEELS:-$HOME/.cache/stateful-nfs-redis/ansible-wheels}"/ansible-*.whl; do
+  [[ -f $wheel ]] && bundles+=("$wheel")
+done
+for bundle in "${bundles[@]}"; do
+  dir=$work/bundle-$(basename "$bundle" .whl)
+  mkdir -p "$dir/ansible_collections"
+  for c in kubernetes/core ansible/posix community/general; do
+    if [[ $bundle == *.whl ]]; then
+      (cd "$dir" && unzip -q "$bundle" "ansible_collections/$c/*")
+    else
+      mkdir -p "$dir/ansible_collections/${c%/*}" && ln -s "$bundle/ansible_collections/$c" "$dir/ansible_collections/$c"
+    fi
+  done
+  name=$(basename "$bundle" .whl)
+  [[ $bundle == *.whl ]] || name="$("$venv/bin/python" -c 'import importlib.metadata as m; print("ansible-" + m.version("ansible"))') (.venv)"
+  step "install next to the collections $name bundles"
+  ansible-galaxy collection install --offline -p "$dir" "$tarball" >"$dir.log" 2>&1 ||
+    { cat "$dir.log"; echo "FAIL: the tarball does not install next to $name" >&2; exit 1; }
+  ANSIBLE_COLLECTIONS_PATH=$dir ansible-galaxy collection list -p "$dir" 2>/dev/null |
+    awk -v d="# $dir/ansible_collections" '/^# / {on = ($0 == d)} on && /^(stateful\.nfs_redis|kubernetes\.core|ansible\.posix|community\.general) / {printf "%s %s  ", $1, $2} END {print ""}'
+done
 
 step "install it into $work/collections"
 # The dependencies (kubernetes.core, ...) come from PyPI's ansible package in the venv, as they

@@ -21,7 +21,9 @@ export CONTAINERS_CONF=${CONTAINERS_CONF:-$repo/tests/podman/containers.conf}
 export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$repo/ansible.cfg} ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
 # A timestamp and duration for every task in the log.
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
-server="rp-nfs-server"
+# shellcheck source-path=SCRIPTDIR source=nfs-server.sh
+. "$here/nfs-server.sh"
+server=$rp_nfs_server
 ns=default sts=redis-sts
 passed=0 failed=0
 started=$SECONDS
@@ -84,23 +86,21 @@ cleanup() {
 	[[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
 	if [[ ${KEEP_STATE:-0} != 1 ]]; then
 		"$rp" stop || true
-		podman rm -f -t 5 "$server" >/dev/null 2>&1 || true
+		rp_nfs_server_remove
 	fi
 	exit "$rc"
 }
 trap cleanup EXIT
 
 # --- the node and the NFS server ----------------------------------------------------------
-podman rm -f -t 5 "$server" >/dev/null 2>&1 || true
+rp_nfs_server_remove
 eval "$("$rp" start)"
 say "node up: $(kc get node rp-node --no-headers -o wide | tr -s ' ')"
 mem_file=$RP_DIR/peak-rss-kb
 sample_memory "$(readlink "/proc/$RP_ANCHOR/ns/net")" "$mem_file" &
 sampler_pid=$!
 # The NFS server container joins the node's network namespace: it serves on 10.244.0.1.
-podman run -d --name "$server" --hostname "$server" --network "ns:/proc/$RP_ANCHOR/ns/net" \
-	--cap-add DAC_READ_SEARCH -v "$RP_DIR/export:/data/nfs" -v "$RP_DIR/export-squash:/data/nfs-squash" \
-	--systemd=always "$RP_NFS_SERVER_IMAGE" /sbin/init >/dev/null
+rp_nfs_server_start
 say "NFS server container $server started ($RP_NFS_SERVER_IMAGE)"
 
 # --- 1. site.yml ----------------------------------------------------------------------------
