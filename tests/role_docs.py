@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The variables table of each role's README, generated from its meta/argument_specs.yml (the one
 description of every variable).
 
@@ -32,7 +32,7 @@ def _markup(text):
                 if depth == 0:
                     inner = text[i + len(name) + 1:j - 1]
                     if name == "L":
-                        label, _, url = inner.rpartition(",")
+                        label, url = inner.rsplit(",", 1) if "," in inner else ("", inner)
                         out.append("[%s](%s)" % (label.strip(), url.strip()))
                     else:
                         out.append(MARKUP[name].format(inner))
@@ -75,8 +75,8 @@ def _rows(options, prefix=""):
         if isinstance(description, list):
             description = " ".join(description)
         full = prefix + name
-        rows.append("| `%s` | %s | %s | %s |" % (full, _cell(_type(spec)), _cell(_default(spec)),
-                                                _cell(_markup(description))))
+        cells = (full, _cell(_type(spec)), _cell(_default(spec)), _cell(_markup(description)))
+        rows.append("| `%s` | %s | %s | %s |" % cells)
         if spec.get("options"):
             rows += _rows(spec["options"], full + ("[]." if spec.get("type") == "list" else "."))
     return rows
@@ -105,7 +105,7 @@ def main(argv):
             stale.append("%s: no generated variables table (markers missing)" % readme.relative_to(ROOT))
             continue
         head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+        tail = rest.split(END, 1)[1]
         new = head + table(readme.parent) + tail
         if new != text:
             if check:

@@ -93,6 +93,7 @@ _value:
       type: str
 """
 
+
 def _field(item, key, default):
     """item[key] when item is a mapping that has it (None included, as Jinja's default()), else default."""
     return item.get(key, default) if isinstance(item, dict) else default
