@@ -149,10 +149,27 @@ logged() {
 	shift
 	"$@" >"$out/$name.log" 2>&1 || { tail -n 40 "$out/$name.log"; return 1; }
 }
-check "nfs_provisioner.yml and redis.yml converge (on one k8s_api host: they apply once per host)" \
-	logged converge ap -l smoke-api-a "$repo/playbooks/nfs_provisioner.yml" "$repo/playbooks/redis.yml"
+converge() {
+	ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ap "$repo/playbooks/nfs_provisioner.yml" "$repo/playbooks/redis.yml" \
+		>"$out/converge.json" 2>"$out/converge.stderr" || { tail -n 40 "$out/converge.stderr" "$out/converge.json"; return 1; }
+}
+check "nfs_provisioner.yml and redis.yml converge, two k8s_api hosts" converge
+# Every Kubernetes play runs once per cluster (run_once): the hosts any task of the two playbooks'
+# plays ran on (check_inventory's localhost play aside), and the Secrets the role manages.
+ran_on=$(python3 -c '
+import json, sys
+text, docs, i = open(sys.argv[1]).read(), [], 0
+while text[i:].strip():  # one JSON document per playbook
+    doc, i = json.JSONDecoder().raw_decode(text, i + len(text[i:]) - len(text[i:].lstrip()))
+    docs.append(doc)
+plays = [p for d in docs for p in d["plays"]]
+print(",".join(sorted({h for p in plays for t in p["tasks"] for h in t["hosts"] if h != "localhost"})) or "none")' "$out/converge.json" 2>&1)
+check "... every task ran on one host alone ($ran_on): one password generated, one Secret applied, one apply of each object" \
+	test "$ran_on" = smoke-api-a
+secrets=$(kc -n smoke-verify get secrets -l app.kubernetes.io/managed-by=stateful.nfs_redis -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{end}')
+check "... one managed Secret in smoke-verify: $secrets" test "$secrets" = "redis-auth "
 verify() {
-	ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ap "$repo/playbooks/verify.yml" -e verify_exec_checks=false -e verify_timeout=120 \
+	ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json ap "$repo/playbooks/verify.yml" -e verify_exec_checks=false -e verify_timeout=120 -e verify_report_file="$out/verify-report.json" \
 		>"$out/verify.json" 2>"$out/verify.stderr" || { tail -n 40 "$out/verify.stderr" "$out/verify.json"; return 1; }
 }
 check "playbooks/verify.yml -e verify_exec_checks=false, two k8s_api hosts" verify
@@ -174,7 +191,8 @@ print("; ".join(m.split(" -- ")[0] for r in results("Report every check") for m 
 EOF
 )
 echo "verify.yml: ${did[4]}"
-check "verify.yml: ${did[3]}" test "${did[3]}" = "All checks passed (4 PASS, 3 SKIP)"
+counts=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["passed"], r["failed"], r["skipped"])' "$out/verify-report.json" 2>&1)
+check "verify.yml's report (verify_report_file): 4 passed, 0 failed, 3 skipped: $counts (${did[3]})" test "$counts" = "4 0 3"
 check "verify.yml acted once with two k8s_api hosts: its ${did[0]} tasks ran on ${did[1]} alone" test "${did[1]}" = smoke-api-a
 check "verify.yml deleted pod 0 once" test "${did[2]}" = 1
 
@@ -215,6 +233,12 @@ refused() { ! ap "$repo/playbooks/scale.yml" -e redis_replicas=2 -e redis_archit
 	grep -q "redis_sentinel_enabled" "$out/scale-refused.log" && [[ $(vjp statefulset/redis-sts '{.spec.replicas}') == 2 ]]; }
 check "scale.yml refuses Sentinel with 2 replicas (the role's rule) and changes nothing" refused
 rev() { vjp "pod/$1" '{.metadata.labels.controller-revision-hash}'; }
+# canary.yml refuses -e redis_update_partition (it outranks the canary's partition and would roll every pod)
+# before anything is applied: the StatefulSet's template generation stays as it was.
+generation_before=$(vjp statefulset/redis-sts '{.metadata.generation}')
+override_refused() { ! ap "$repo/playbooks/canary.yml" -e redis_image=registry.invalid/redis:canary -e redis_update_partition=0 \
+	>"$out/canary-override.log" 2>&1 && [[ $(vjp statefulset/redis-sts '{.metadata.generation}') == "$generation_before" ]]; }
+check "canary.yml -e redis_update_partition=0 is refused and changes nothing (generation $generation_before)" override_refused
 check "canary.yml -e redis_image=registry.invalid/redis:canary (partition = replicas - 1)" \
 	day2 canary "$repo/playbooks/canary.yml" -e redis_image=registry.invalid/redis:canary
 update_rev=$(vjp statefulset/redis-sts '{.status.updateRevision}')
@@ -232,7 +256,8 @@ check "... partition 0, both pods on $update_rev, currentRevision too" test \
 kc -n smoke-verify delete statefulset redis-sts --wait=true >/dev/null
 kc -n smoke-verify delete pvc --all --wait=true >/dev/null
 no_verify_dirs() { ! compgen -G "/persistentvolumes/smoke-verify-*" >/dev/null; }
-check "deleting verify's PVCs removed their directories" eventually 30 no_verify_dirs
+# The pods go first (kwok, cascade in the background), then the claims, then the provisioner removes the directories.
+check "deleting verify's PVCs removed their directories" eventually 120 no_verify_dirs
 
 bin=$("$here/build.sh" 2>/dev/null)
 # Other clusters may run the same binaries: ours are those that name CLUSTER_DIR.
