@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The lost-writes checker of tests/real_pods/faults.sh (pure parts tested in tests/unit).
 
   lostwrites.py figures --log WRITER.LOG --keys POD=KEYS.TXT ... [--scenario NAME] [--fault-at T]
