@@ -12,7 +12,7 @@
 #
 #   tests/real_pods/faults.sh [SCENARIO...]   env: RP_DIR (a running node), FAULTS_NS (rp-repl),
 #                                             FAULTS_SCENARIOS (when no argument), FAULTS_CODE
-#   scenarios (all, in this order, by default): graceful sigkill forcedelete freeze stale rollconfig
+#   scenarios (all, in this order, by default): graceful stale sigkill forcedelete freeze rollconfig
 #   sigkill_minrep freeze_minrep (rollconfig turns redis_min_replicas_to_write on for the last two)
 set -euo pipefail
 
@@ -292,7 +292,7 @@ scenario_freeze_minrep() { fault_on_primary freeze_minrep "primary frozen past d
 
 : >"$results"
 scenarios=("$@")
-((${#scenarios[@]})) || read -r -a scenarios <<<"${FAULTS_SCENARIOS:-graceful sigkill forcedelete freeze stale rollconfig sigkill_minrep freeze_minrep}"
+((${#scenarios[@]})) || read -r -a scenarios <<<"${FAULTS_SCENARIOS:-graceful stale sigkill forcedelete freeze rollconfig sigkill_minrep freeze_minrep}"
 for s in "${scenarios[@]}"; do
 	"scenario_$s"
 done
