@@ -144,7 +144,7 @@ def main(argv=None):
             writes = parse_log(fh.read())
         present = {}
         for item in args.keys:
-            pod, _, path = item.partition("=")
+            pod, path = item.split("=", 1)
             with open(path) as fh:
                 present[pod] = key_ids(fh.read(), args.run)
         result = {"scenario": args.scenario}
@@ -169,7 +169,7 @@ def main(argv=None):
 def replace_between(doc, text, begin="<!-- results -->", end="<!-- /results -->"):
     """doc with what lies between the lines begin and end replaced by text."""
     head, found, rest = doc.partition(begin + "\n")
-    _, found_end, tail = rest.partition(end)
+    found_end, tail = rest.partition(end)[1:]
     if not found or not found_end:
         raise ValueError("%s and %s not found" % (begin, end))
     return head + begin + "\n" + text + end + tail

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Run on the nfs_kernel_vm stage's VM (root) by molecule/nfs_kernel_vm/verify.yml, after the converge.
 # Plays the NFS clients with the VM's own kernel NFS client and prints one KEY=VALUE line per
 # result; verify.yml asserts on them. Nothing here decides pass or fail.
