@@ -53,9 +53,8 @@ _value:
   type: raw
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
+from ansible_collections.stateful.nfs_redis.plugins.module_utils.quantity import QUANTITY
 
 KUBERNETES_IMPORT_ERROR = None
 try:
@@ -64,10 +63,9 @@ except ImportError as exc:
     parse_quantity = None
     KUBERNETES_IMPORT_ERROR = exc
 
-# The grammar of k8s.io/apimachinery's resource.Quantity. parse_quantity computes the value but
+# The grammar (QUANTITY) is the collection's one, in module_utils/quantity.py. parse_quantity computes the value but
 # takes more than the API server does: whatever Python's Decimal reads before the suffix
 # (" 1", "1_000", "NaN", "1e3Mi").
-QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?")
 LIMIT = 2 ** 63 - 1
 FORM = (
     "a number with one optional suffix: Ki, Mi, Gi, Ti, Pi, Ei (powers of 1024), m, k, M, G, T, P, E "

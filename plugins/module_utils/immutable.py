@@ -12,29 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-from decimal import Decimal, InvalidOperation
-
-_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-_DECIMAL = {"m": -1, "": 0, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
-_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))([KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?$")
+from ansible_collections.stateful.nfs_redis.plugins.module_utils.quantity import value
 
 
-def quantity(value):
+def quantity(text):
     """The number a Kubernetes quantity stands for (a Decimal), or None when it is not one."""
-    match = _QUANTITY.match(str(value).strip())
-    if not match:
-        return None
-    try:
-        number = Decimal(match.group(1))
-    except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
-        return None
-    suffix = match.group(2) or ""
-    if suffix in _BINARY:
-        return number * (Decimal(1024) ** _BINARY[suffix])
-    if suffix in _DECIMAL:
-        return number * (Decimal(1000) ** _DECIMAL[suffix])
-    return number * (Decimal(10) ** int(suffix[1:]))
+    return value(str(text).strip())
 
 
 def _same_quantity(a, b):
