@@ -13,9 +13,8 @@ import os
 import pytest
 import yaml
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.stateful.nfs_redis.plugins.modules import render_files
+from ansible_collections.stateful.nfs_redis.tests.unit.plugins.modules.module_args import patch_module_args
 
 OBJECTS = [
     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": "ns"}},

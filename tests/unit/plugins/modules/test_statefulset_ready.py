@@ -7,26 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import json
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19: modules read their arguments from basic._ANSIBLE_ARGS
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        saved = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved
-
+from ansible_collections.stateful.nfs_redis.tests.unit.plugins.modules.module_args import patch_module_args
 from ansible_collections.stateful.nfs_redis.plugins.module_utils.kube import Unreachable
 from ansible_collections.stateful.nfs_redis.plugins.module_utils.watch import WaitFailed
 from ansible_collections.stateful.nfs_redis.plugins.modules import statefulset_ready
