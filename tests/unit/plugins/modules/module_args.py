@@ -10,8 +10,10 @@ __metaclass__ = type
 import contextlib
 import json
 
+__all__ = ["patch_module_args"]
+
 try:
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401 (re-exported)
+    from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19
     from ansible.module_utils import basic
     from ansible.module_utils.common.text.converters import to_bytes
