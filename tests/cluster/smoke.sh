@@ -49,6 +49,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The volume directories of this stage's namespaces (smoke, smoke-verify) that an earlier run left
+# when it stopped half-way: every run starts without them, or the checks that deleting the claims
+# removed the directories would see the old ones.
+rm -rf /persistentvolumes/smoke-data-* /persistentvolumes/smoke-verify-*
 t0=$SECONDS
 eval "$("$here/cluster.sh" start)"
 echo "cluster start took $((SECONDS - t0))s"
@@ -256,8 +260,7 @@ check "... partition 0, both pods on $update_rev, currentRevision too" test \
 kc -n smoke-verify delete statefulset redis-sts --wait=true >/dev/null
 kc -n smoke-verify delete pvc --all --wait=true >/dev/null
 no_verify_dirs() { ! compgen -G "/persistentvolumes/smoke-verify-*" >/dev/null; }
-# The pods go first (kwok, cascade in the background), then the claims, then the provisioner removes the directories.
-check "deleting verify's PVCs removed their directories" eventually 120 no_verify_dirs
+check "deleting verify's PVCs removed their directories" eventually 30 no_verify_dirs
 
 bin=$("$here/build.sh" 2>/dev/null)
 # Other clusters may run the same binaries: ours are those that name CLUSTER_DIR.
